@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
+import { AppConfigModule } from './config/app-config.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { OAuthModule } from './modules/oauth/oauth.module';
+import { AuthModule } from './platform/auth/auth.module';
+import { DatabaseModule } from './platform/database/database.module';
+import { HealthModule } from './platform/health/health.module';
+import { LoggingModule } from './platform/logging/logging.module';
+import { OutboxModule } from './platform/outbox/outbox.module';
+
+export interface AppModuleOptions {
+  /** Settings layered over process.env (tests build apps side by side this way). */
+  env?: Record<string, string | undefined>;
+  /** Where logs go; stdout when absent. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(options.env),
+        LoggingModule.forRoot(options.logDestination),
+        DatabaseModule,
+        OutboxModule,
+        AuthModule,
+        HealthModule,
+        ApiKeysModule,
+        OAuthModule,
+      ],
+    };
+  }
+}

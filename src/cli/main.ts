@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '../config/app-config';
+import { startEmbeddedPostgres } from '../platform/database/embedded-postgres';
+import { applyMigrations } from '../platform/database/migrations/migration-applier';
+import { OrganizationBootstrap } from '../modules/api-keys/organization-bootstrap.service';
+import { CliModule } from './cli.module';
+import { applyDevelopmentSecrets } from '../config/development-secrets';
+
+/**
+ * `npm run cli -- <command> [options]`: operator commands on the same Nest
+ * modules the API uses (no unauthenticated HTTP endpoint creates organizations
+ * or keys, API.md §2).
+ */
+const USAGE = `usage: npm run cli -- <command> [options]
+  db:migrate                           apply prisma/migrations to DATABASE_URL
+  org:create --name <name> [--json]    create an organization and its first API key (every scope)`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  applyDevelopmentSecrets(process.env);
+  const config = loadConfig(process.env);
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres();
+  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  try {
+    switch (command) {
+      case 'db:migrate': {
+        const result = await applyMigrations({ connectionString: databaseUrl, log: (line) => console.log(line) });
+        console.log(`${result.applied.length} migration(s) applied, ${result.alreadyApplied.length} already applied.`);
+        return;
+      }
+      case 'org:create': {
+        const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } });
+        if (!values.name) throw new UsageError('org:create needs --name "<organization name>"');
+        if (embedded?.owned) await applyMigrations({ connectionString: databaseUrl });
+        await withApp(databaseUrl, async (get) => {
+          const created = await get(OrganizationBootstrap).createOrganization(values.name!);
+          print(
+            values.json,
+            created,
+            `Created organization ${created.orgId}.\nIts first API key (${created.keyId}, every scope) is shown once; store it now:\n${created.key}`,
+          );
+        });
+        return;
+      }
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+type Getter = <T>(token: new (...args: never[]) => T) => T;
+
+async function withApp(databaseUrl: string, work: (get: Getter) => Promise<void>): Promise<void> {
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot({ DATABASE_URL: databaseUrl }), { logger: ['error'] });
+  try {
+    await work((token) => app.get(token));
+  } finally {
+    await app.close();
+  }
+}
+
+function print(json: boolean | undefined, data: Record<string, unknown>, human: string): void {
+  console.log(json ? JSON.stringify(data) : human);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
+    else if (error instanceof ConfigError) console.error(`musicpub: configuration error: ${error.message}`);
+    else console.error(`musicpub: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,225 @@
+/**
+ * Every setting of API.md §11, parsed and validated once at boot.
+ *
+ * Pure: `loadConfig(env)` takes an environment object so tests can build
+ * configurations side by side without touching process.env. In production a
+ * missing or weak secret throws a ConfigError whose message is one line naming
+ * the variable; development gets safe per-process defaults instead.
+ */
+import { randomBytes } from 'node:crypto';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export class AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  /** Undefined only outside production: main then starts the embedded database. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  redisUrl: string | undefined;
+  apiKeyPepper: Buffer;
+  /** AES-256-GCM keys by id; `encryptionKeyId` names the one used for new ciphertexts. */
+  encryptionKeys: Map<string, Buffer>;
+  encryptionKeyId: string;
+  jwtPrivateKey: string | undefined;
+  jwtPreviousPublicKey: string | undefined;
+  jwtIssuer: string;
+  jwtAudience: string;
+  tokenTtlSeconds: number;
+  throttleDefault: RateLimit;
+  throttleUploads: RateLimit;
+  throttleAuth: RateLimit;
+  trustedProxies: string[];
+  uploadDir: string;
+  uploadMaxBytes: number;
+  jsonBodyLimitBytes: number;
+  webhooksAllowHttp: boolean;
+  webhooksAllowPrivate: boolean;
+  webhookRetryScheduleMs: number[];
+  webhookTimeoutMs: number;
+  corsOrigins: string[];
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  logLevel: string;
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_SECRET_BYTES = 32;
+
+export function loadConfig(env: Env): AppConfig {
+  const c = new AppConfig();
+  c.nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'], 'development');
+  const prod = c.nodeEnv === 'production';
+
+  c.port = integer(env, 'PORT', 3000, 0, 65535);
+  c.databaseUrl = blankToUndefined(env.DATABASE_URL);
+  if (c.databaseUrl === undefined && prod) {
+    throw new ConfigError('DATABASE_URL is required in production (the embedded database is for development only)');
+  }
+  if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgresql:// connection URL');
+  }
+  c.databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200);
+  c.redisUrl = blankToUndefined(env.REDIS_URL);
+
+  c.apiKeyPepper = secret(env, 'API_KEY_PEPPER', prod);
+  const encryption = encryptionKeys(env, prod);
+  c.encryptionKeys = encryption.keys;
+  c.encryptionKeyId = encryption.currentId;
+
+  c.jwtPrivateKey = pem(env, 'JWT_PRIVATE_KEY', 'PRIVATE KEY');
+  if (c.jwtPrivateKey === undefined && prod) {
+    throw new ConfigError('JWT_PRIVATE_KEY is required in production (a PKCS#8 PEM EC P-256 or Ed25519 key)');
+  }
+  c.jwtPreviousPublicKey = pem(env, 'JWT_PREVIOUS_PUBLIC_KEY', 'PUBLIC KEY');
+  c.jwtIssuer = blankToUndefined(env.JWT_ISSUER) ?? 'https://api.musicpub.local';
+  c.jwtAudience = blankToUndefined(env.JWT_AUDIENCE) ?? 'musicpub-api';
+  c.tokenTtlSeconds = integer(env, 'TOKEN_TTL_SECONDS', 900, 30, 900);
+
+  c.throttleDefault = rateLimit(env, 'THROTTLE_DEFAULT', '600/60');
+  c.throttleUploads = rateLimit(env, 'THROTTLE_UPLOADS', '30/60');
+  c.throttleAuth = rateLimit(env, 'THROTTLE_AUTH', '20/60');
+  c.trustedProxies = list(env.TRUSTED_PROXIES);
+
+  c.uploadDir = blankToUndefined(env.UPLOAD_DIR) ?? './.data/uploads';
+  c.uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
+  c.jsonBodyLimitBytes = integer(env, 'JSON_BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 ** 2);
+
+  c.webhooksAllowHttp = bool(env, 'WEBHOOKS_ALLOW_HTTP', false);
+  c.webhooksAllowPrivate = bool(env, 'WEBHOOKS_ALLOW_PRIVATE', false);
+  c.webhookRetryScheduleMs = durations(env, 'WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h');
+  c.webhookTimeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
+
+  c.corsOrigins = list(env.CORS_ORIGINS);
+  c.tlsCertFile = blankToUndefined(env.TLS_CERT_FILE);
+  c.tlsKeyFile = blankToUndefined(env.TLS_KEY_FILE);
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
+  return c;
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = blankToUndefined(env[name]);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw.slice(0, 40)}")`);
+  }
+  return raw as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = blankToUndefined(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = blankToUndefined(env[name])?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** A secret given as base64, base64url or hex; random per process in development. */
+function secret(env: Env, name: string, required: boolean): Buffer {
+  const raw = blankToUndefined(env[name]);
+  if (raw === undefined) {
+    if (required) throw new ConfigError(`${name} is required in production (at least ${MIN_SECRET_BYTES} random bytes, base64 or hex)`);
+    return randomBytes(MIN_SECRET_BYTES);
+  }
+  const bytes = decodeSecret(raw);
+  if (bytes.length < MIN_SECRET_BYTES || new Set(bytes).size < 8) {
+    throw new ConfigError(`${name} is too weak: use at least ${MIN_SECRET_BYTES} random bytes, base64 or hex encoded`);
+  }
+  return bytes;
+}
+
+function decodeSecret(raw: string): Buffer {
+  if (/^[0-9a-fA-F]+$/.test(raw) && raw.length % 2 === 0) return Buffer.from(raw, 'hex');
+  return Buffer.from(raw, 'base64');
+}
+
+/**
+ * ENCRYPTION_KEY is `<id>:<base64 32 bytes>`, or several separated by commas
+ * with the first one current, so the key can rotate while old ciphertexts
+ * (which store their key id) stay readable. A bare key gets the id `k1`.
+ */
+function encryptionKeys(env: Env, required: boolean): { keys: Map<string, Buffer>; currentId: string } {
+  const raw = blankToUndefined(env.ENCRYPTION_KEY);
+  if (raw === undefined) {
+    if (required) throw new ConfigError('ENCRYPTION_KEY is required in production (32 random bytes, base64 or hex)');
+    return { keys: new Map([['dev', randomBytes(32)]]), currentId: 'dev' };
+  }
+  const keys = new Map<string, Buffer>();
+  for (const entry of list(raw)) {
+    const [id, value] = entry.includes(':') ? entry.split(':', 2) : ['k1', entry];
+    const bytes = decodeSecret(value);
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || bytes.length !== 32 || new Set(bytes).size < 8) {
+      throw new ConfigError('ENCRYPTION_KEY must be 32 random bytes (base64 or hex), optionally as <id>:<key>, comma-separated for rotation');
+    }
+    keys.set(id, bytes);
+  }
+  return { keys, currentId: keys.keys().next().value as string };
+}
+
+function pem(env: Env, name: string, kind: string): string | undefined {
+  const raw = blankToUndefined(env[name]);
+  if (raw === undefined) return undefined;
+  // Environment files often carry PEMs on one line with literal "\n".
+  const text = raw.replace(/\\n/g, '\n');
+  if (!text.includes(`-----BEGIN ${kind}-----`)) {
+    throw new ConfigError(`${name} must be a PEM "${kind}"`);
+  }
+  return text;
+}
+
+function rateLimit(env: Env, name: string, fallback: string): RateLimit {
+  const raw = blankToUndefined(env[name]) ?? fallback;
+  const match = /^(\d{1,7})\/(\d{1,6})$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new ConfigError(`${name} must look like <limit>/<seconds>, e.g. 600/60`);
+  }
+  return { limit: Number(match[1]), windowSeconds: Number(match[2]) };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function durations(env: Env, name: string, fallback: string): number[] {
+  const raw = blankToUndefined(env[name]) ?? fallback;
+  const parts = list(raw).map((p) => /^(\d{1,7})(ms|s|m|h|d)$/.exec(p));
+  if (parts.length === 0 || parts.length > 20 || parts.some((p) => p === null)) {
+    throw new ConfigError(`${name} must be a comma-separated list of durations such as 5s,5m,2h`);
+  }
+  return parts.map((p) => Number(p![1]) * UNIT_MS[p![2]]);
+}

@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import type { Organization } from '../../generated/prisma/client';
+import { PrismaService } from '../../platform/database/prisma.service';
+import { BadRequest } from '../../platform/http/problem-details';
+import { OrganizationsRepository } from './organizations.repository';
+
+export const ORGANIZATION_NAME_MAX = 200;
+
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly organizations: OrganizationsRepository,
+  ) {}
+
+  /** Organizations are created only from the CLI (API.md §2: no unauthenticated endpoint creates them). */
+  async create(name: string): Promise<Organization> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > ORGANIZATION_NAME_MAX) {
+      throw new BadRequest(`The organization name must be 1–${ORGANIZATION_NAME_MAX} characters.`);
+    }
+    return this.prisma.transaction((tx) => this.organizations.create(tx, trimmed));
+  }
+}

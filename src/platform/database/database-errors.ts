@@ -1,0 +1,38 @@
+/**
+ * Maps driver and Prisma errors to what they mean for a client, so the error
+ * filter can answer 503/409/404 without knowing Prisma's or pg's shapes.
+ */
+export type DatabaseErrorKind = 'unavailable' | 'unique-violation' | 'not-found' | 'other';
+
+// SQLSTATE classes 08 (connection exception) and 57P (operator intervention:
+// admin shutdown, crash shutdown, cannot connect now) mean "try again later".
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3])/;
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+
+export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
+  for (const e of causeChain(error)) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const kind = (e.cause as { kind?: unknown } | undefined)?.kind ?? e.kind;
+    if (code === 'P2002' || code === '23505' || kind === 'UniqueConstraintViolation') return 'unique-violation';
+    if (code === 'P2025') return 'not-found';
+    if (code && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) {
+      return 'unavailable';
+    }
+    if (kind === 'DatabaseNotReachable' || kind === 'ConnectionClosed' || kind === 'SocketTimeout' || kind === 'TooManyConnections') {
+      return 'unavailable';
+    }
+    if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Can't reach database/i.test(e.message)) {
+      return 'unavailable';
+    }
+  }
+  return 'other';
+}
+
+function* causeChain(error: unknown): Generator<Record<string, unknown>> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}

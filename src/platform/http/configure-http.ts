@@ -1,0 +1,58 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import helmet from 'helmet';
+import { AppConfig } from '../../config/app-config';
+import { mediaTypePolicy } from './media-type-policy';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { requestIdMiddleware } from './request-id';
+import { createValidationPipe } from './validation';
+
+/**
+ * Express-level setup shared by `main.ts`, the e2e app factory and the
+ * benchmarks, so tests exercise exactly what production serves. Order matters:
+ * request id first (every later error carries it), then security headers, the
+ * media-type check, and only then body parsing with explicit limits.
+ * The app must be created with `bodyParser: false`.
+ */
+export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  app.disable('x-powered-by');
+  // Express (proxy-addr) computes req.ip from X-Forwarded-For only for hops
+  // whose address is in this list; with none configured the socket address is used.
+  app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
+
+  app.use(requestIdMiddleware);
+  app.use(
+    helmet({
+      // HSTS only means something over TLS (API.md §0).
+      strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
+      contentSecurityPolicy: {
+        directives: {
+          // Swagger UI at /docs loads its own scripts and inline styles.
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  app.enableCors({
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    exposedHeaders: [
+      'X-Request-Id',
+      'ETag',
+      'Location',
+      'Idempotent-Replayed',
+      'RateLimit',
+      'RateLimit-Policy',
+      'Retry-After',
+    ],
+    maxAge: 600,
+  });
+  app.use(mediaTypePolicy);
+  app.use(express.json({ limit: config.jsonBodyLimitBytes, type: ['application/json', 'application/*+json'], strict: true }));
+  app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }));
+
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+}

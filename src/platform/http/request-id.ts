@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * Echo a sane incoming X-Request-Id, else mint one (API.md §0). "Sane" is
+ * bounded and limited to token characters so a client cannot inject log lines
+ * or oversized values through it.
+ */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function resolveRequestId(incoming: string | string[] | undefined): string {
+  const value = Array.isArray(incoming) ? incoming[0] : incoming;
+  return value !== undefined && SANE_REQUEST_ID.test(value) ? value : `req_${randomUUID().replace(/-/g, '')}`;
+}
+
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const id = resolveRequestId(req.headers['x-request-id']);
+  (req as Request & { id: string }).id = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+}
+
+export function requestIdOf(req: Request): string | undefined {
+  return (req as Request & { id?: string }).id;
+}

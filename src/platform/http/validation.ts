@@ -1,0 +1,34 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequest, FieldError } from './problem-details';
+
+/**
+ * DTO validation for every route: unknown properties are refused rather than
+ * stripped (no mass assignment, API.md §0), and each failure names its field
+ * with a dotted path (`contributors.0.role`).
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    stopAtFirstError: false,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new BadRequest('The request is invalid.', flattenValidationErrors(errors)),
+  });
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
+      out.push({
+        field,
+        message: constraint === 'whitelistValidation' ? `${field} is not a recognised property` : message,
+      });
+    }
+    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+  }
+  return out;
+}
