@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import type { ApiKey } from '../../generated/prisma/client';
+import { AppConfig } from '../../config/app-config';
+import { Forbidden, Unauthenticated } from '../../platform/auth/auth-errors';
+import type { AuthPrincipal } from '../../platform/auth/principal';
+import { isScope, Scope } from '../../platform/auth/scopes';
+import type { AccessTokenClaims } from '../../platform/auth/token-signer';
+import { ApiKeysRepository } from './api-keys.repository';
+import { isAddressAllowed } from './ip-allowlist';
+import { hashApiKey, parseApiKey } from './key-format';
+import { KeyStateCache } from './key-state-cache';
+import { LastUsedTracker } from './last-used-tracker';
+
+/** What makes a stored key unusable right now, or null when it is usable. */
+export function keyUnusableReason(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): 'revoked' | 'expired' | null {
+  if (key.revokedAt && key.revokedAt <= now) return 'revoked';
+  if (key.expiresAt && key.expiresAt <= now) return 'expired';
+  return null;
+}
+
+/**
+ * Turns a presented API key, or a verified token's claims, into a principal.
+ * Both paths check the key's current state (revoked, expired, allowed IPs), so
+ * revoking a key also stops every token issued from it.
+ */
+@Injectable()
+export class ApiKeyAuthenticator {
+  private readonly cache = new KeyStateCache();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: ApiKeysRepository,
+    private readonly lastUsed: LastUsedTracker,
+  ) {}
+
+  async authenticateKey(presented: string, clientIp: string): Promise<AuthPrincipal> {
+    // The checksum rejects typos and junk offline, before any hashing or query.
+    if (!parseApiKey(presented)) throw new Unauthenticated('The API key is malformed.', 'key_malformed');
+    const hash = hashApiKey(this.config.apiKeyPepper, presented);
+    const hashHex = hash.toString('hex');
+    let row = this.cache.getByHash(hashHex);
+    if (!row) {
+      // The unique index on key_hash makes this an exact-match lookup; the
+      // HMAC means the database never sees anything that could be replayed.
+      row = (await this.repository.findForAuthentication(new Uint8Array(hash))) ?? undefined;
+      if (!row) throw new Unauthenticated('The API key is not recognised.', 'key_unknown');
+      this.cache.put(hashHex, row);
+    }
+    return this.principalFor(row, clientIp, 'api_key');
+  }
+
+  async authenticateToken(claims: AccessTokenClaims, clientIp: string): Promise<AuthPrincipal> {
+    let row = this.cache.getById(claims.sub);
+    if (!row) {
+      row = (await this.repository.findForTokenAuthentication(claims.sub)) ?? undefined;
+      if (!row) throw new Unauthenticated('The access token is invalid.', 'token_invalid');
+      this.cache.put(undefined, row);
+    }
+    if (row.orgId !== claims.org) throw new Unauthenticated('The access token is invalid.', 'token_invalid');
+    const principal = this.principalFor(row, clientIp, 'token');
+    // A token carries at most its key's scopes (narrowed at issue time).
+    const granted = claims.scope.split(' ').filter((s) => principal.scopes.includes(s as Scope)) as Scope[];
+    return { ...principal, scopes: granted, tokenId: claims.jti };
+  }
+
+  /** For key management in this process: forget the cached state at once. */
+  evict(keyId: string): void {
+    this.cache.evict(keyId);
+  }
+
+  private principalFor(row: ApiKey, clientIp: string, credential: AuthPrincipal['credential']): AuthPrincipal {
+    const unusable = keyUnusableReason(row);
+    if (unusable) {
+      const what = credential === 'token' ? 'The API key this token was issued from' : 'The API key';
+      throw new Unauthenticated(`${what} has been ${unusable === 'revoked' ? 'revoked' : 'expired'}.`, `key_${unusable}`);
+    }
+    if (row.allowedIps.length > 0 && !isAddressAllowed(clientIp, row.allowedIps)) {
+      throw new Forbidden('This API key may not be used from your address.', { reason: 'ip_not_allowed' });
+    }
+    this.lastUsed.record(row.id);
+    return {
+      orgId: row.orgId,
+      keyId: row.id,
+      credential,
+      scopes: row.scopes.filter(isScope),
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
+import { Scopes } from '../../platform/auth/scopes.decorator';
+import { Page, PageQuery } from '../../platform/http/pagination';
+import { ApiKeyPageView, ApiKeyView, CreatedApiKeyView } from './api-key.presenter';
+import { ApiKeysService } from './api-keys.service';
+import { CreateApiKeyDto, RotateApiKeyDto } from './dto/create-api-key.dto';
+
+@ApiTags('api-keys')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @Scopes('keys:write')
+  @Header('Cache-Control', 'no-store')
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The key is in this response only.' })
+  async create(@Principal() principal: AuthPrincipal, @Body() dto: CreateApiKeyDto, @Res({ passthrough: true }) res: Response): Promise<CreatedApiKeyView> {
+    const created = await this.keys.create(principal, dto);
+    res.location(`/v1/api-keys/${created.id}`);
+    return created;
+  }
+
+  @Get()
+  @Scopes('keys:read')
+  @ApiOkResponse({ type: ApiKeyPageView })
+  list(@Principal() principal: AuthPrincipal, @Query() query: PageQuery): Promise<Page<ApiKeyView>> {
+    return this.keys.list(principal, query.limit, query.cursor);
+  }
+
+  @Get(':id')
+  @Scopes('keys:read')
+  @ApiOkResponse({ type: ApiKeyView })
+  get(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<ApiKeyView> {
+    return this.keys.get(principal, id);
+  }
+
+  @Post(':id/rotate')
+  @Scopes('keys:write')
+  @Header('Cache-Control', 'no-store')
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The new key, shown in this response only. The old key works until the grace period ends.' })
+  async rotate(
+    @Principal() principal: AuthPrincipal,
+    @Param('id') id: string,
+    @Body() dto: RotateApiKeyDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CreatedApiKeyView> {
+    const created = await this.keys.rotate(principal, id, dto.gracePeriodSeconds);
+    res.location(`/v1/api-keys/${created.id}`);
+    return created;
+  }
+
+  @Delete(':id')
+  @Scopes('keys:write')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked at once; tokens issued from it stop working within a second.' })
+  revoke(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
+    return this.keys.revoke(principal, id);
+  }
+}

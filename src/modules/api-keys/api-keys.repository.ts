@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { ApiKey } from '../../generated/prisma/client';
+import { PrismaService, Tx } from '../../platform/database/prisma.service';
+
+export interface NewApiKeyRow {
+  id: string;
+  orgId: string;
+  name: string;
+  mode: string;
+  prefix: string;
+  keyHash: Uint8Array<ArrayBuffer>;
+  scopes: string[];
+  allowedIps: string[];
+  expiresAt: Date | null;
+  rotatedFromId?: string | null;
+  createdById?: string | null;
+}
+
+/**
+ * Table access for API keys. Reads for management take the org id; the two
+ * authentication lookups cannot (they are how the org is found) and are named
+ * for that one purpose.
+ */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Authentication only: the key whose HMAC is `keyHash`, in any org. */
+  findForAuthentication(keyHash: Uint8Array<ArrayBuffer>): Promise<ApiKey | null> {
+    return this.prisma.apiKey.findUnique({ where: { keyHash } });
+  }
+
+  /** Token authentication only: the key a token was issued from (its `sub`). */
+  findForTokenAuthentication(id: string): Promise<ApiKey | null> {
+    return this.prisma.apiKey.findUnique({ where: { id } });
+  }
+
+  create(tx: Tx, row: NewApiKeyRow): Promise<ApiKey> {
+    return tx.apiKey.create({ data: row });
+  }
+
+  findPageForOrg(orgId: string, limit: number, afterId?: string): Promise<ApiKey[]> {
+    return this.prisma.apiKey.findMany({
+      where: { orgId, ...(afterId ? { id: { lt: afterId } } : {}) },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
+  }
+
+  findOneForOrg(orgId: string, id: string): Promise<ApiKey | null> {
+    return this.prisma.apiKey.findFirst({ where: { id, orgId } });
+  }
+
+  /** Locks the key row for the rest of `tx` (rotation and revocation serialise on it). */
+  async lockForOrg(tx: Tx, orgId: string, id: string): Promise<ApiKey | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM api_keys WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+    return rows.length ? tx.apiKey.findUnique({ where: { id } }) : null;
+  }
+
+  hasSuccessor(tx: Tx, id: string): Promise<boolean> {
+    return tx.apiKey.count({ where: { rotatedFromId: id } }).then((n) => n > 0);
+  }
+
+  update(tx: Tx, orgId: string, id: string, data: { expiresAt?: Date | null; revokedAt?: Date }): Promise<ApiKey> {
+    return tx.apiKey.update({ where: { id, orgId }, data });
+  }
+
+  /** One statement for a batch of coalesced last-use times; never moves a time backwards. */
+  async recordLastUsed(batch: Map<string, Date>): Promise<void> {
+    if (batch.size === 0) return;
+    const ids = [...batch.keys()];
+    const times = ids.map((id) => batch.get(id)!);
+    await this.prisma.$executeRaw`
+      UPDATE api_keys AS k SET last_used_at = v.used_at
+      FROM (SELECT unnest(${ids}::text[]) AS id, unnest(${times}::timestamptz[]) AS used_at) AS v
+      WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.used_at)`;
+  }
+}

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { SCOPES, Scope } from '../../../platform/auth/scopes';
+
+export class CreateApiKeyDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Distributor sync' })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, description: 'At most the scopes of the calling credential. No wildcard exists.' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SCOPES.length)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true, message: `each value in scopes must be one of: ${SCOPES.join(', ')}` })
+  scopes: Scope[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working; must be in the future.' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 50, example: ['203.0.113.0/24', '2001:db8::/32'], description: 'IPv4/IPv6 CIDRs the key may be used from; empty = anywhere.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  allowedIps?: string[];
+}
+
+export class RotateApiKeyDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 2592000, default: 86400, description: 'Seconds the old key keeps working; 0 = stops at once.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  gracePeriodSeconds?: number;
+}

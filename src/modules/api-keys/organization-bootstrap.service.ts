@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../platform/database/prisma.service';
+import { BadRequest } from '../../platform/http/problem-details';
+import { OrganizationsRepository } from '../organizations/organizations.repository';
+import { ORGANIZATION_NAME_MAX } from '../organizations/organizations.service';
+import { ApiKeysService } from './api-keys.service';
+
+/** `org:create`: an organization and its first key (every scope), in one transaction. */
+@Injectable()
+export class OrganizationBootstrap {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly organizations: OrganizationsRepository,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  async createOrganization(name: string): Promise<{ orgId: string; keyId: string; key: string }> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > ORGANIZATION_NAME_MAX) {
+      throw new BadRequest(`The organization name must be 1–${ORGANIZATION_NAME_MAX} characters.`);
+    }
+    return this.prisma.transaction(async (tx) => {
+      const org = await this.organizations.create(tx, trimmed);
+      const key = await this.keys.issueInitialKey(tx, org.id);
+      return { orgId: org.id, keyId: key.id, key: key.key };
+    });
+  }
+}

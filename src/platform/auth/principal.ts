@@ -1,0 +1,31 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Scope } from './scopes';
+
+/**
+ * Who is calling, as established by the auth guard. Every repository method
+ * takes `orgId` from here, so tenancy is structural: a handler cannot forget it.
+ */
+export interface AuthPrincipal {
+  orgId: string;
+  /** The API key behind the request (for tokens: the key the token was issued from, its `sub`). */
+  keyId: string;
+  credential: 'api_key' | 'token';
+  scopes: readonly Scope[];
+  /** The token's `jti` when credential is 'token'. */
+  tokenId?: string;
+}
+
+export type AuthenticatedRequest = Request & { principal?: AuthPrincipal };
+
+export function principalOf(req: Request): AuthPrincipal | undefined {
+  return (req as AuthenticatedRequest).principal;
+}
+
+/** Injects the authenticated principal into a handler parameter. */
+export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthPrincipal => {
+  const principal = principalOf(ctx.switchToHttp().getRequest<Request>());
+  // The global auth guard runs first; reaching here without a principal is a wiring bug.
+  if (!principal) throw new Error('No authenticated principal on this request');
+  return principal;
+});
