@@ -3,7 +3,9 @@ import type { DestinationStream } from 'pino';
 import { AppConfigModule } from './config/app-config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
+import { ReleasesModule } from './modules/releases/releases.module';
 import { AuthModule } from './platform/auth/auth.module';
+import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { LoggingModule } from './platform/logging/logging.module';
@@ -26,10 +28,12 @@ export class AppModule {
         LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
         OutboxModule,
+        CryptoModule,
         AuthModule,
         HealthModule,
         ApiKeysModule,
         OAuthModule,
+        ReleasesModule,
       ],
     };
   }

@@ -54,5 +54,4 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
 
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 }

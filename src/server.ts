@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DestinationStream } from 'pino';
+import { createApp } from './app.factory';
+import { loadConfig } from './config/app-config';
+import { EmbeddedPostgres, startEmbeddedPostgres } from './platform/database/embedded-postgres';
+import { applyMigrations } from './platform/database/migrations/migration-applier';
+
+export interface StartServerOptions {
+  env: Record<string, string | undefined>;
+  /** Apply prisma/migrations before serving (`npm start`); the embedded database is always migrated. */
+  migrate?: boolean;
+  /** Where the embedded database lives (default ./.data/pglite). */
+  embeddedDataDir?: string;
+  logDestination?: DestinationStream;
+  announce?: (line: string) => void;
+}
+
+export interface RunningServer {
+  app: NestExpressApplication;
+  url: string;
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `npm start` does after reading the environment: validate the
+ * configuration, fall back to the embedded development database when no
+ * DATABASE_URL is set, migrate, and listen.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const announce = options.announce ?? ((line: string) => console.log(line));
+  const config = loadConfig(options.env);
+  const overrides: Record<string, string> = {};
+  let databaseUrl = config.databaseUrl;
+  let embedded: EmbeddedPostgres | undefined;
+
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(options.embeddedDataDir);
+    databaseUrl = overrides.DATABASE_URL = embedded.url;
+    announce(
+      '\n*** DEVELOPMENT DATABASE: no DATABASE_URL is set, so musicpub runs on an embedded PostgreSQL (PGlite) kept in ./.data/pglite.\n' +
+        '*** It is for trying the API only: set DATABASE_URL to a real PostgreSQL server for anything else.\n',
+    );
+  }
+  if (embedded || options.migrate) {
+    await applyMigrations({ connectionString: databaseUrl, log: announce });
+  }
+
+  const app = await createApp({
+    env: { ...options.env, ...overrides },
+    logDestination: options.logDestination,
+    httpsOptions: config.tlsCertFile
+      ? // Nest hands these to https.createServer; its type omits minVersion, Node's does not.
+        ({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile!), minVersion: 'TLSv1.2' } as HttpsOptions)
+      : undefined,
+  });
+  await app.listen(config.port);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `${config.tlsCertFile ? 'https' : 'http'}://localhost:${address.port}`;
+  announce(`musicpub listening on ${url} (API docs at ${url}/docs)`);
+  return {
+    app,
+    url,
+    embedded,
+    async close() {
+      await app.close();
+      await embedded?.stop();
+    },
+  };
+}
