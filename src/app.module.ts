@@ -1,15 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AppConfigModule } from './config/app-config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { ReleasesModule } from './modules/releases/releases.module';
+import { AuditEventsModule } from './modules/audit-events/audit-events.module';
+import { AuditModule } from './platform/audit/audit.module';
 import { AuthModule } from './platform/auth/auth.module';
 import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { LoggingModule } from './platform/logging/logging.module';
+import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
+import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -29,12 +34,16 @@ export class AppModule {
         DatabaseModule,
         OutboxModule,
         CryptoModule,
+        AuditModule,
+        IdempotencyModule,
         AuthModule,
         HealthModule,
         ApiKeysModule,
         OAuthModule,
+        AuditEventsModule,
         ReleasesModule,
       ],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditTrail } from '../../platform/audit/audit-trail';
 import { PrismaService } from '../../platform/database/prisma.service';
 import { BadRequest } from '../../platform/http/problem-details';
 import { OrganizationsRepository } from '../organizations/organizations.repository';
@@ -12,6 +13,7 @@ export class OrganizationBootstrap {
     private readonly prisma: PrismaService,
     private readonly organizations: OrganizationsRepository,
     private readonly keys: ApiKeysService,
+    private readonly audit: AuditTrail,
   ) {}
 
   async createOrganization(name: string): Promise<{ orgId: string; keyId: string; key: string }> {
@@ -22,6 +24,21 @@ export class OrganizationBootstrap {
     return this.prisma.transaction(async (tx) => {
       const org = await this.organizations.create(tx, trimmed);
       const key = await this.keys.issueInitialKey(tx, org.id);
+      // No request: the operator's CLI is the actor, recorded as `system`.
+      await this.audit.append(tx, {
+        orgId: org.id,
+        actorType: 'system',
+        actorId: 'cli',
+        action: 'organization.create',
+        resourceType: 'organization',
+        resourceId: org.id,
+        outcome: 'success',
+        statusCode: 201,
+        ip: null,
+        userAgent: null,
+        requestId: null,
+        changes: { initialKeyId: key.id, scopes: key.scopes },
+      });
       return { orgId: org.id, keyId: key.id, key: key.key };
     });
   }

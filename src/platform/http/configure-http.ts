@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
+import { AuditTrail } from '../audit/audit-trail';
 import { mediaTypePolicy } from './media-type-policy';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
@@ -52,6 +53,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.use(express.json({ limit: config.jsonBodyLimitBytes, type: ['application/json', 'application/*+json'], strict: true }));
   app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }));
 
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditTrail)));
   app.useGlobalPipes(createValidationPipe());
 }

@@ -1,6 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AuditTrail } from '../audit/audit-trail';
+import { actorOf, outcomeFor, requestFacts } from '../audit/audit-draft';
 import { OAuthError } from '../auth/oauth-error';
+import { principalOf } from '../auth/principal';
 import { classifyDatabaseError } from '../database/database-errors';
 import {
   DomainError,
@@ -22,20 +25,55 @@ interface Rendered {
  * here, the client sees a status, a title and a safe detail; stacks, SQL,
  * file paths and driver messages stay in the server log.
  */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const DENIAL_ACTIONS: Record<number, string> = { 401: 'auth.authenticate', 403: 'auth.authorize', 429: 'request.throttle' };
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  /** With an audit trail, refusals that no handler saw (authentication, authorization, throttling, unparseable bodies) are recorded too (API.md §9). */
+  constructor(private readonly audit?: AuditTrail) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     if (error instanceof OAuthError && !res.headersSent) {
-      res.status(error.status).set({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(error.toBody());
+      this.afterAudit(req, error.status, error.error, () =>
+        res.status(error.status).set({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(error.toBody()),
+      );
       return;
     }
     const { problem, headers } = this.render(error, req);
+    this.afterAudit(req, problem.status, typeof problem.reason === 'string' ? problem.reason : undefined, () =>
+      this.send(req, res, error, problem, headers),
+    );
+  }
 
+  /** Records a refusal nobody recorded yet, then answers (so a client that sees the answer can find the event). */
+  private afterAudit(req: Request, status: number, reason: string | undefined, send: () => void): void {
+    const recorded = (req as Request & { auditRecorded?: boolean }).auditRecorded;
+    const wanted = DENIAL_ACTIONS[status] !== undefined || (MUTATING.has(req.method) && status !== 404 && status >= 400);
+    if (!this.audit || recorded || !wanted) return send();
+    (req as Request & { auditRecorded?: boolean }).auditRecorded = true;
+    const principal = principalOf(req);
+    void this.audit
+      .record({
+        orgId: principal?.orgId ?? null,
+        ...actorOf(principal),
+        action: DENIAL_ACTIONS[status] ?? 'request.reject',
+        resourceType: null,
+        resourceId: null,
+        outcome: outcomeFor(status),
+        statusCode: status,
+        ...requestFacts(req),
+        changes: { method: req.method, path: req.path.slice(0, 200), ...(reason ? { reason } : {}) },
+      })
+      .finally(send);
+  }
+
+  private send(req: Request, res: Response, error: unknown, problem: ProblemDocument, headers?: Record<string, string>): void {
     if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: requestIdOf(req) }, `${req.method} ${req.path} failed`);
     }

@@ -1,0 +1,105 @@
+/**
+ * What an audit event says about a request (API.md §9), built from the
+ * request only through allowlists: body values are recorded for the fields
+ * named below and nothing else (other fields appear by name only), so a new
+ * secret-bearing field can never leak into the trail by default.
+ */
+import type { Request } from 'express';
+import type { AuthPrincipal } from '../auth/principal';
+import { requestIdOf } from '../http/request-id';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+export type ActorType = 'api_key' | 'token' | 'partner' | 'system' | 'anonymous';
+
+export interface AuditDraft {
+  orgId: string | null;
+  actorType: ActorType;
+  actorId: string | null;
+  action: string;
+  resourceType: string | null;
+  resourceId: string | null;
+  outcome: AuditOutcome;
+  statusCode: number;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  changes: Record<string, unknown> | null;
+}
+
+/** Body fields whose values are safe and useful in an audit trail. */
+export const AUDITED_VALUE_FIELDS = new Set([
+  'name',
+  'title',
+  'status',
+  'reason',
+  'scopes',
+  'allowedIps',
+  'expiresAt',
+  'gracePeriodSeconds',
+  'events',
+  'description',
+  'enabled',
+  'trackNumber',
+  'isrc',
+  'iswc',
+  'upc',
+  'releaseDate',
+  'originalReleaseDate',
+  'genre',
+  'language',
+  'explicit',
+  'label',
+  'artists',
+  'territories',
+  'uploadId',
+  'trackId',
+  'type',
+  'requireSignedRequests',
+]);
+
+const MAX_VALUE_JSON = 2000;
+
+export function auditedChanges(body: unknown): Record<string, unknown> | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const fields = Object.keys(body).slice(0, 50);
+  if (fields.length === 0) return null;
+  const values: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (!AUDITED_VALUE_FIELDS.has(field)) continue;
+    const value = (body as Record<string, unknown>)[field];
+    values[field] = JSON.stringify(value ?? null).length <= MAX_VALUE_JSON ? value : '[too long]';
+  }
+  return { fields, values };
+}
+
+export function actorOf(principal: AuthPrincipal | undefined): { actorType: ActorType; actorId: string | null } {
+  if (!principal) return { actorType: 'anonymous', actorId: null };
+  return { actorType: principal.credential === 'token' ? 'token' : 'api_key', actorId: principal.keyId };
+}
+
+export function requestFacts(req: Request): Pick<AuditDraft, 'ip' | 'userAgent' | 'requestId'> {
+  const userAgent = req.headers['user-agent'];
+  return {
+    ip: req.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 256) : null,
+    requestId: requestIdOf(req) ?? null,
+  };
+}
+
+export function outcomeFor(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  if (status >= 500) return 'error';
+  return 'denied';
+}
+
+/**
+ * `release.create` for POST /v1/releases, `api_key.rotate` for
+ * POST /v1/api-keys/:id/rotate: the resource from the controller's path, the
+ * verb from the handler's name; a route can override with @Audited().
+ */
+export function defaultAction(controllerPath: string, handlerName: string): { action: string; resourceType: string } {
+  const segments = controllerPath.split('/').filter((s) => s && !s.startsWith(':') && !/^v\d+$/.test(s));
+  const last = segments[segments.length - 1] ?? 'request';
+  const singular = last.replace(/ies$/, 'y').replace(/s$/, '').replace(/-/g, '_');
+  return { action: `${singular}.${handlerName}`.slice(0, 64), resourceType: singular.slice(0, 32) };
+}
