@@ -15,6 +15,7 @@ import { LoggingModule } from './platform/logging/logging.module';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
+import { ThrottlingModule } from './platform/throttling/throttling.module';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -37,6 +38,8 @@ export class AppModule {
         AuditModule,
         IdempotencyModule,
         AuthModule,
+        // After AuthModule: global guards run in module order, and rate limits count per authenticated key.
+        ThrottlingModule,
         HealthModule,
         ApiKeysModule,
         OAuthModule,

@@ -17,6 +17,9 @@ import { createValidationPipe } from './validation';
  */
 export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
+  // Resources carry explicit version ETags (If-Match); Express's automatic body
+  // hashes would put misleading ETags on everything else, errors included.
+  app.set('etag', false);
   // Express (proxy-addr) computes req.ip from X-Forwarded-For only for hops
   // whose address is in this list; with none configured the socket address is used.
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
