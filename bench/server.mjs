@@ -1,0 +1,30 @@
+// A musicpub server for benchmarks, in its own process so the load generator
+// does not share its event loop. `--without-audit` swaps the audit trail for a
+// no-op through Nest's testing overrides: the production code has no switch
+// to turn auditing off, by design.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { Test } = require('@nestjs/testing');
+const { Logger } = require('nestjs-pino');
+const { AppModule } = require('../dist/app.module.js');
+const { AppConfig } = require('../dist/config/app-config.js');
+const { configureHttp } = require('../dist/platform/http/configure-http.js');
+const { AuditTrail } = require('../dist/platform/audit/audit-trail.js');
+
+const withoutAudit = process.argv.includes('--without-audit');
+let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env: process.env })] });
+if (withoutAudit) {
+  builder = builder.overrideProvider(AuditTrail).useValue({
+    append: async () => 'aud_none',
+    record: async () => undefined,
+    verify: async () => ({ ok: true, checked: 0 }),
+  });
+}
+const moduleRef = await builder.compile();
+const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+app.useLogger(app.get(Logger));
+configureHttp(app, app.get(AppConfig));
+await app.listen(0, '127.0.0.1');
+process.stdout.write(`LISTENING ${app.getHttpServer().address().port}\n`);
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
