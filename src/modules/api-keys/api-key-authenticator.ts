@@ -69,13 +69,14 @@ export class ApiKeyAuthenticator {
   }
 
   private principalFor(row: ApiKey, clientIp: string, credential: AuthPrincipal['credential']): AuthPrincipal {
+    const subject = { orgId: row.orgId, keyId: row.id, credential };
     const unusable = keyUnusableReason(row);
     if (unusable) {
       const what = credential === 'token' ? 'The API key this token was issued from' : 'The API key';
-      throw new Unauthenticated(`${what} has been ${unusable === 'revoked' ? 'revoked' : 'expired'}.`, `key_${unusable}`);
+      throw new Unauthenticated(`${what} has been ${unusable === 'revoked' ? 'revoked' : 'expired'}.`, `key_${unusable}`, subject);
     }
     if (row.allowedIps.length > 0 && !isAddressAllowed(clientIp, row.allowedIps)) {
-      throw new Forbidden('This API key may not be used from your address.', { reason: 'ip_not_allowed' });
+      throw new Forbidden('This API key may not be used from your address.', { reason: 'ip_not_allowed' }, subject);
     }
     this.lastUsed.record(row.id);
     return {

@@ -13,7 +13,7 @@ import { ApiKeyAuthenticator, keyUnusableReason } from './api-key-authenticator'
 import { ApiKeyView, CreatedApiKeyView, presentApiKey, presentCreatedApiKey } from './api-key.presenter';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
-import { normaliseCidr, parseCidrList } from './ip-allowlist';
+import { IpRange, isRangeWithin, parseCidrList } from './ip-allowlist';
 import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
@@ -42,23 +42,24 @@ export class ApiKeysService {
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     this.assertCanGrant(principal, dto.scopes);
     const errors: FieldError[] = [];
-    const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
+    const expiresAt = dto.expiresAt == null ? null : new Date(dto.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now()) errors.push({ field: 'expiresAt', message: 'expiresAt must be in the future' });
     const parsedIps = parseCidrList(dto.allowedIps ?? []);
     if (!parsedIps.ok) {
       for (const entry of parsedIps.invalid) errors.push({ field: 'allowedIps', message: `"${entry.slice(0, 64)}" is not an IPv4/IPv6 address or CIDR range` });
     }
-    if (errors.length) throw new BadRequest('The request is invalid.', errors);
+    if (errors.length || !parsedIps.ok) throw new BadRequest('The request is invalid.', errors);
 
     const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
+    const limits = inheritCallerLimits(caller, parsedIps.ranges, expiresAt);
     return this.prisma.transaction((tx) =>
       this.issue(tx, {
         orgId: principal.orgId,
         name: dto.name,
         mode: (caller?.mode as KeyMode | undefined) ?? 'live',
         scopes: dto.scopes,
-        allowedIps: (dto.allowedIps ?? []).map(normaliseCidr),
-        expiresAt,
+        allowedIps: limits.allowedIps,
+        expiresAt: limits.expiresAt,
         createdById: principal.keyId,
       }),
     );
@@ -83,7 +84,9 @@ export class ApiKeysService {
    * for the grace period, then stops (API.md §2). Rotating hands out a working
    * secret, so the caller must hold every scope of the key it rotates.
    */
-  async rotate(principal: AuthPrincipal, id: string, graceSeconds = DEFAULT_ROTATION_GRACE_SECONDS): Promise<CreatedApiKeyView> {
+  async rotate(principal: AuthPrincipal, id: string, gracePeriodSeconds?: number | null): Promise<CreatedApiKeyView> {
+    // null and absent both mean "the default": a client that spells out null must not lose its old key at once.
+    const graceSeconds = gracePeriodSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     const created = await this.prisma.transaction(async (tx) => {
       const old = await this.repository.lockForOrg(tx, principal.orgId, id);
       if (!old) throw new NotFound('API key');
@@ -111,11 +114,16 @@ export class ApiKeysService {
     return created;
   }
 
-  /** Immediate revocation, the incident-response path. Revoking a revoked key is a no-op. */
+  /**
+   * Immediate revocation, the incident-response path. Revoking a revoked key
+   * is a no-op. Like rotation, it needs every scope of the target key, so a
+   * narrow key cannot switch off a broader one (an admin key can revoke any).
+   */
   async revoke(principal: AuthPrincipal, id: string): Promise<void> {
     await this.prisma.transaction(async (tx) => {
       const key = await this.repository.lockForOrg(tx, principal.orgId, id);
       if (!key) throw new NotFound('API key');
+      if (key.id !== principal.keyId) this.assertCanGrant(principal, key.scopes);
       if (key.revokedAt) return;
       const revoked = await this.repository.update(tx, principal.orgId, id, { revokedAt: new Date() });
       await this.outbox.record(tx, principal.orgId, 'api_key.revoked', eventData(revoked));
@@ -155,6 +163,36 @@ export class ApiKeysService {
     if (!row) throw new NotFound('API key');
     return row;
   }
+}
+
+/**
+ * A key cannot mint a key that escapes its own limits: under an IP allowlist
+ * every new range must lie inside the creator's (none given = the creator's),
+ * and an expiring creator's keys expire no later than it does.
+ */
+function inheritCallerLimits(
+  caller: ApiKey | null,
+  requested: IpRange[],
+  requestedExpiry: Date | null,
+): { allowedIps: string[]; expiresAt: Date | null } {
+  let allowedIps = requested.map((r) => r.cidr);
+  if (caller && caller.allowedIps.length > 0) {
+    const parsed = parseCidrList(caller.allowedIps);
+    const callerRanges = parsed.ok ? parsed.ranges : [];
+    if (requested.length === 0) allowedIps = callerRanges.map((r) => r.cidr);
+    const outside = requested.filter((r) => !isRangeWithin(r, callerRanges));
+    if (outside.length > 0) {
+      throw new Forbidden(`A key can only allow addresses its own allowlist allows; outside it: ${outside.map((r) => r.cidr).join(', ')}.`);
+    }
+  }
+  let expiresAt = requestedExpiry;
+  if (caller?.expiresAt) {
+    if (expiresAt && expiresAt > caller.expiresAt) {
+      throw new Forbidden('A key cannot outlive the key that creates it; choose an expiresAt no later than yours.');
+    }
+    expiresAt ??= caller.expiresAt;
+  }
+  return { allowedIps, expiresAt };
 }
 
 function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {

@@ -1,4 +1,4 @@
-import { isAddressAllowed, isAddressInRanges, normaliseCidr, parseCidrList } from './ip-allowlist';
+import { isAddressAllowed, isAddressInRanges, isRangeWithin, normaliseCidr, parseCidrList } from './ip-allowlist';
 
 const v4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 const v6 = (n: bigint) =>
@@ -287,5 +287,25 @@ describe('isAddressInRanges', () => {
     expect(isAddressInRanges('::ffff:172.31.255.255', parsed.ranges)).toBe(true);
     expect(isAddressInRanges('172.32.0.0', parsed.ranges)).toBe(false);
     expect(isAddressInRanges('nope', parsed.ranges)).toBe(false);
+  });
+});
+
+describe('isRangeWithin', () => {
+  const ranges = (list: string[]) => {
+    const parsed = parseCidrList(list);
+    if (!parsed.ok) throw new Error('bad test input');
+    return parsed.ranges;
+  };
+  it('accepts narrower or equal ranges of the same family and refuses wider or foreign ones', () => {
+    const outer = ranges(['10.0.0.0/8', '2001:db8::/32']);
+    expect(isRangeWithin(ranges(['10.1.0.0/16'])[0], outer)).toBe(true);
+    expect(isRangeWithin(ranges(['10.0.0.0/8'])[0], outer)).toBe(true);
+    expect(isRangeWithin(ranges(['10.1.2.3'])[0], outer)).toBe(true);
+    expect(isRangeWithin(ranges(['2001:db8:1::/48'])[0], outer)).toBe(true);
+    expect(isRangeWithin(ranges(['0.0.0.0/0'])[0], outer)).toBe(false);
+    expect(isRangeWithin(ranges(['11.0.0.0/8'])[0], outer)).toBe(false);
+    expect(isRangeWithin(ranges(['2001:db9::/32'])[0], outer)).toBe(false);
+    expect(isRangeWithin(ranges(['::ffff:10.0.0.1'])[0], outer)).toBe(true);
+    expect(isRangeWithin(ranges(['10.0.0.1'])[0], [])).toBe(false);
   });
 });

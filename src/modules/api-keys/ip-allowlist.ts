@@ -127,3 +127,13 @@ export function isAddressAllowed(address: string, cidrs: string[]): boolean {
   const ranges = cidrs.map(parseRange).filter((r): r is IpRange => r !== null);
   return isAddressInRanges(address, ranges);
 }
+
+/** Whether every address of `inner` lies inside one of `outers` (a key may only narrow its creator's allowlist). */
+export function isRangeWithin(inner: IpRange, outers: readonly IpRange[]): boolean {
+  return outers.some(
+    (outer) =>
+      outer.network.kind() === inner.network.kind() &&
+      outer.prefixLength <= inner.prefixLength &&
+      inner.network.match(outer.network, outer.prefixLength),
+  );
+}

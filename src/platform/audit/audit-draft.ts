@@ -72,7 +72,7 @@ export function auditedChanges(body: unknown): Record<string, unknown> | null {
   return { fields, values };
 }
 
-export function actorOf(principal: AuthPrincipal | undefined): { actorType: ActorType; actorId: string | null } {
+export function actorOf(principal: Pick<AuthPrincipal, 'credential' | 'keyId'> | undefined): { actorType: ActorType; actorId: string | null } {
   if (!principal) return { actorType: 'anonymous', actorId: null };
   return { actorType: principal.credential === 'token' ? 'token' : 'api_key', actorId: principal.keyId };
 }

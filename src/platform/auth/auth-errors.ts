@@ -1,12 +1,27 @@
 import { DomainError, problemType } from '../http/problem-details';
 
 /**
+ * The key a refused credential belonged to, when it could be identified
+ * (revoked, expired, used from a wrong address): the refusal is then audited
+ * in that key's organization, visible to its owners. Never rendered.
+ */
+export interface AuthSubject {
+  orgId: string;
+  keyId: string;
+  credential: 'api_key' | 'token';
+}
+
+/**
  * 401 with a WWW-Authenticate challenge (RFC 9110 §11.6.1) naming both
  * schemes this API accepts. `detail` says what was wrong without echoing the
  * credential.
  */
 export class Unauthenticated extends DomainError {
-  constructor(detail: string, readonly reason: string) {
+  constructor(
+    detail: string,
+    readonly reason: string,
+    readonly subject?: AuthSubject,
+  ) {
     super(401, detail, {
       type: problemType('unauthenticated'),
       headers: { 'WWW-Authenticate': 'Bearer realm="musicpub", ApiKey realm="musicpub" header="X-API-Key"' },
@@ -17,7 +32,11 @@ export class Unauthenticated extends DomainError {
 
 /** 403 naming what is missing (API.md §1); never used to hide other tenants' data (that is 404). */
 export class Forbidden extends DomainError {
-  constructor(detail: string, extensions: Record<string, unknown> = {}) {
+  constructor(
+    detail: string,
+    extensions: Record<string, unknown> = {},
+    readonly subject?: AuthSubject,
+  ) {
     super(403, detail, { type: problemType('forbidden'), extensions });
   }
 }

@@ -46,8 +46,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     // RFC 9068 §4: the resource server checks `typ` so an ID token or other JWT
     // signed by the same key cannot pass as an access token.
     const raw = (req.headers.authorization ?? '').slice('Bearer '.length);
-    const typ = decode(raw, { complete: true })?.header.typ;
-    if (typ !== ACCESS_TOKEN_TYP || !isAccessTokenClaims(payload)) {
+    const typ = decode(raw, { complete: true })?.header.typ?.toLowerCase();
+    // RFC 9068 §2.1: "at+jwt", or the full media type "application/at+jwt".
+    if ((typ !== ACCESS_TOKEN_TYP && typ !== `application/${ACCESS_TOKEN_TYP}`) || !isAccessTokenClaims(payload)) {
       throw new Unauthenticated('The access token is invalid.', 'token_invalid');
     }
     const claims: AccessTokenClaims = payload;

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { AuditTrail } from '../audit/audit-trail';
 import { actorOf, outcomeFor, requestFacts } from '../audit/audit-draft';
 import { OAuthError } from '../auth/oauth-error';
+import type { AuthSubject } from '../auth/auth-errors';
 import { principalOf } from '../auth/principal';
 import { classifyDatabaseError } from '../database/database-errors';
 import {
@@ -40,24 +41,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     if (error instanceof OAuthError && !res.headersSent) {
-      this.afterAudit(req, error.status, error.error, () =>
+      this.afterAudit(req, error, error.status, error.error, () =>
         res.status(error.status).set({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(error.toBody()),
       );
       return;
     }
     const { problem, headers } = this.render(error, req);
-    this.afterAudit(req, problem.status, typeof problem.reason === 'string' ? problem.reason : undefined, () =>
+    this.afterAudit(req, error, problem.status, typeof problem.reason === 'string' ? problem.reason : undefined, () =>
       this.send(req, res, error, problem, headers),
     );
   }
 
   /** Records a refusal nobody recorded yet, then answers (so a client that sees the answer can find the event). */
-  private afterAudit(req: Request, status: number, reason: string | undefined, send: () => void): void {
+  private afterAudit(req: Request, error: unknown, status: number, reason: string | undefined, send: () => void): void {
     const recorded = (req as Request & { auditRecorded?: boolean }).auditRecorded;
     const wanted = DENIAL_ACTIONS[status] !== undefined || (MUTATING.has(req.method) && status !== 404 && status >= 400);
     if (!this.audit || recorded || !wanted) return send();
     (req as Request & { auditRecorded?: boolean }).auditRecorded = true;
-    const principal = principalOf(req);
+    // The caller if authenticated, else the key a refused credential belonged to.
+    const principal = principalOf(req) ?? (error as { subject?: AuthSubject } | null)?.subject;
     void this.audit
       .record({
         orgId: principal?.orgId ?? null,

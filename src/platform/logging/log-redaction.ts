@@ -1,8 +1,8 @@
 /**
- * What request data may enter a log line. Headers are logged by allowlist, so
- * a new credential header can never leak by default; query values whose name
- * looks like a credential are masked (API.md §1: a key in the query string is
- * never logged).
+ * What request data may enter a log line: headers and query values by
+ * allowlist, so a credential can never leak by default, whatever a client
+ * names it (API.md §1: a key in the query string is never logged). Parameter
+ * names stay, so a log still shows what was asked.
  */
 export const LOGGED_REQUEST_HEADERS = [
   'content-type',
@@ -36,14 +36,15 @@ export const REDACT_PATHS = [
   '*.signingSecret',
 ];
 
-const SENSITIVE_QUERY_NAME = /key|token|secret|signature|sig|password|auth|credential/i;
+/** Query parameters this API defines; their values are never secret. */
+export const LOGGED_QUERY_PARAMETERS = new Set(['limit', 'cursor', 'status', 'action', 'actorId', 'resourceId', 'outcome', 'from', 'to']);
 
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
   const out = new URLSearchParams();
-  for (const [name, value] of params) out.append(name, SENSITIVE_QUERY_NAME.test(name) ? REDACTED : value);
+  for (const [name, value] of params) out.append(name, LOGGED_QUERY_PARAMETERS.has(name) ? value : REDACTED);
   return `${url.slice(0, q)}?${out.toString()}`;
 }
 

@@ -1,0 +1,73 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Unauthenticated } from './auth-errors';
+import { AuthGuard } from './auth.guard';
+import { Public } from './public.decorator';
+
+// The checks the guard makes before any passport strategy runs: where the
+// credential may come from and in what shape. (The strategies themselves are
+// proven end to end in test/auth-*.e2e-spec.ts.)
+class Routes {
+  guarded(): void {}
+
+  @Public()
+  open(): void {}
+}
+
+function context(handler: () => void, req: { query?: Record<string, unknown>; headers?: Record<string, string> }): ExecutionContext {
+  const request = { query: {}, headers: {}, ...req };
+  return {
+    getHandler: () => handler,
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}) }),
+  } as unknown as ExecutionContext;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<Unauthenticated> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(Unauthenticated);
+    return error as Unauthenticated;
+  }
+  throw new Error('expected the guard to refuse');
+}
+
+describe('AuthGuard (before the strategies)', () => {
+  const guard = new AuthGuard(new Reflector());
+  const guarded = Routes.prototype.guarded;
+
+  it('lets @Public() routes through with no credential, even with credential-like query parameters', async () => {
+    await expect(guard.canActivate(context(Routes.prototype.open, { query: { api_key: 'x' } }))).resolves.toBe(true);
+  });
+
+  it.each(['api_key', 'apikey', 'API-KEY', 'x-api-key', 'key', 'access_token', 'Access-Token', 'token', 'client_secret', 'authorization', 'jwt'])(
+    'refuses the query parameter %s as credential_in_query, even next to a header credential',
+    async (name) => {
+      const error = await refusal(guard.canActivate(context(guarded, { query: { [name]: 'mpk_live_x' }, headers: { 'x-api-key': 'mpk_live_x' } })));
+      expect(error.reason).toBe('credential_in_query');
+      expect(error.message).not.toContain('mpk_live_x');
+    },
+  );
+
+  it('answers 401 with a challenge naming both schemes', async () => {
+    const error = await refusal(guard.canActivate(context(guarded, {})));
+    expect(error.reason).toBe('credential_missing');
+    expect(error.status).toBe(401);
+    expect(error.options.headers?.['WWW-Authenticate']).toMatch(/^Bearer realm="musicpub", ApiKey realm="musicpub" header="X-API-Key"$/);
+    expect(error.toProblem()).toMatchObject({ status: 401, reason: 'credential_missing' });
+  });
+
+  it('refuses two credentials at once', async () => {
+    const error = await refusal(guard.canActivate(context(guarded, { headers: { 'x-api-key': 'a', authorization: 'Bearer b' } })));
+    expect(error.reason).toBe('ambiguous_credentials');
+  });
+
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Token abc', 'Bearer a\u0000b', 'Bearer <script>'])(
+    'refuses Authorization %p as authorization_malformed',
+    async (value) => {
+      const error = await refusal(guard.canActivate(context(guarded, { headers: { authorization: value } })));
+      expect(error.reason).toBe('authorization_malformed');
+    },
+  );
+});
