@@ -3,10 +3,11 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags
 import type { Request } from 'express';
 import { DomainError } from '../../platform/http/problem-details';
 import { OAuthError } from '../../platform/auth/oauth-error';
-import type { AuthPrincipal } from '../../platform/auth/principal';
+import type { AuthenticatedRequest, AuthPrincipal } from '../../platform/auth/principal';
 import { Public } from '../../platform/auth/public.decorator';
 import { isScope, Scope } from '../../platform/auth/scopes';
 import { TokenSigner } from '../../platform/auth/token-signer';
+import { AuthThrottle } from '../../platform/throttling/throttle.decorators';
 import { ApiKeyAuthenticator } from '../api-keys/api-key-authenticator';
 
 class TokenResponse {
@@ -40,6 +41,7 @@ export class OAuthTokenController {
 
   @Post('token')
   @Public()
+  @AuthThrottle()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
@@ -55,6 +57,9 @@ export class OAuthTokenController {
     }
     const { clientId, clientSecret, usedBasic } = clientCredentials(req, params);
     const principal = await this.authenticateClient(clientId, clientSecret, req.ip ?? '', usedBasic);
+    // The route is public, but once the client is known the issuance is audited
+    // as that key's, in its organization's trail.
+    (req as AuthenticatedRequest).principal = principal;
     const scopes = narrowScopes(principal.scopes, params.scope);
     const issued = this.signer.issue({ keyId: principal.keyId, orgId: principal.orgId, scopes });
     return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: scopes.join(' ') };
@@ -119,7 +124,8 @@ function narrowScopes(held: readonly Scope[], requested: string | undefined): Sc
   const wanted = [...new Set(requested.split(' ').filter(Boolean))];
   const invalid = wanted.filter((s) => !isScope(s) || !held.includes(s));
   if (wanted.length === 0 || invalid.length > 0) {
-    throw new OAuthError('invalid_scope', `The key does not hold: ${invalid.join(' ') || '(empty scope)'}.`);
+    // Client input is not echoed: RFC 6749 §5.2 limits error_description's characters.
+    throw new OAuthError('invalid_scope', 'The requested scope is empty, unknown, or not held by this key.');
   }
   return wanted as Scope[];
 }

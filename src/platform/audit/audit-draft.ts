@@ -59,13 +59,20 @@ export const AUDITED_VALUE_FIELDS = new Set([
 
 const MAX_VALUE_JSON = 2000;
 
+/** A body field name worth recording: a short identifier. Anything else (say, a key pasted as a form field name) is not. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const LOOKS_SECRET = /mpk_(live|test)_|whsec_|^ey[A-Za-z0-9_-]{10,}/;
+
 export function auditedChanges(body: unknown): Record<string, unknown> | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
-  const fields = Object.keys(body).slice(0, 50);
+  const fields = Object.keys(body)
+    .slice(0, 50)
+    .map((name) => (FIELD_NAME.test(name) && !LOOKS_SECRET.test(name) ? name : '[redacted]'));
   if (fields.length === 0) return null;
   const values: Record<string, unknown> = {};
   for (const field of fields) {
     if (!AUDITED_VALUE_FIELDS.has(field)) continue;
+    if (!Object.hasOwn(body, field)) continue;
     const value = (body as Record<string, unknown>)[field];
     values[field] = JSON.stringify(value ?? null).length <= MAX_VALUE_JSON ? value : '[too long]';
   }
@@ -90,6 +97,16 @@ export function outcomeFor(status: number): AuditOutcome {
   if (status < 400) return 'success';
   if (status >= 500) return 'error';
   return 'denied';
+}
+
+/**
+ * The route a request matched, as declared (`/v1/api-keys/:id`), never the
+ * path the client sent: a client can put anything, a key included, into a
+ * path segment. Unrouted requests are named by method only.
+ */
+export function routeTemplateOf(req: Request): string {
+  const route = (req as Request & { route?: { path?: unknown } }).route;
+  return typeof route?.path === 'string' ? `${req.baseUrl ?? ''}${route.path}`.slice(0, 200) : '(unrouted)';
 }
 
 /**

@@ -8,6 +8,20 @@ import type { AuditDraft } from './audit-draft';
 const VERIFY_BATCH = 1000;
 
 /**
+ * Text from requests may hold what neither PostgreSQL (NUL) nor RFC 8785
+ * (lone surrogates) accepts; a refused request must still be recorded, so
+ * such characters become U+FFFD before hashing and storing.
+ */
+function wellFormed<T>(value: T): T {
+  if (typeof value === 'string') return value.toWellFormed().replace(/\u0000/g, '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(wellFormed) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)])) as T;
+  }
+  return value;
+}
+
+/**
  * Appends audit events to each organization's hash chain. Appending takes a
  * transaction-scoped advisory lock on the organization's chain, so concurrent
  * writers (in any process) line up and every event links to the one before
@@ -21,7 +35,8 @@ export class AuditTrail {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Appends inside the caller's transaction: the event commits with the change or not at all. */
-  async append(tx: Tx, draft: AuditDraft): Promise<string> {
+  async append(tx: Tx, untrusted: AuditDraft): Promise<string> {
+    const draft = wellFormed(untrusted);
     const chainKey = `audit:${draft.orgId ?? '-'}`;
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${chainKey}, 0))`;
     const last = await tx.auditEvent.findFirst({

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { Unauthenticated } from './auth-errors';
 import { AuthGuard } from './auth.guard';
 import { Public } from './public.decorator';
+import { PassportNames } from './passport-names';
 
 // The checks the guard makes before any passport strategy runs: where the
 // credential may come from and in what shape. (The strategies themselves are
@@ -34,7 +35,7 @@ async function refusal(promise: Promise<unknown>): Promise<Unauthenticated> {
 }
 
 describe('AuthGuard (before the strategies)', () => {
-  const guard = new AuthGuard(new Reflector());
+  const guard = new AuthGuard(new Reflector(), new PassportNames());
   const guarded = Routes.prototype.guarded;
 
   it('lets @Public() routes through with no credential, even with credential-like query parameters', async () => {

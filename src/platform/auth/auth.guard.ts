@@ -1,11 +1,11 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { DomainError } from '../http/problem-details';
+import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
-import { API_KEY_STRATEGY } from './api-key.strategy';
-import { JWT_STRATEGY } from './jwt.strategy';
+import { PassportNames } from './passport-names';
 import type { AuthenticatedRequest, AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -19,36 +19,62 @@ function tokenFailure(info: unknown): Unauthenticated {
   return new Unauthenticated('The access token is invalid.', 'token_invalid');
 }
 
-class ApiKeyPassportGuard extends PassportAuthGuard(API_KEY_STRATEGY) {
-  override handleRequest<T>(err: unknown, user: T): T {
-    if (err) throw err;
-    if (!user) throw new Unauthenticated('The API key is invalid.', 'key_invalid');
-    return user;
+function apiKeyPassportGuard(strategy: string): CanActivate {
+  class ApiKeyPassportGuard extends PassportAuthGuard(strategy) {
+    override handleRequest<T>(err: unknown, user: T): T {
+      if (err) throw err;
+      if (!user) throw new Unauthenticated('The API key is invalid.', 'key_invalid');
+      return user;
+    }
   }
+  return new ApiKeyPassportGuard();
 }
 
-class JwtPassportGuard extends PassportAuthGuard(JWT_STRATEGY) {
-  override handleRequest<T>(err: unknown, user: T, info: unknown): T {
-    if (err instanceof DomainError) throw err;
-    if (err || !user) throw tokenFailure(info ?? err);
-    return user;
+function jwtPassportGuard(strategy: string): CanActivate {
+  class JwtPassportGuard extends PassportAuthGuard(strategy) {
+    override handleRequest<T>(err: unknown, user: T, info: unknown): T {
+      if (err instanceof DomainError) throw err;
+      if (err || !user) throw tokenFailure(info ?? err);
+      return user;
+    }
   }
+  return new JwtPassportGuard();
 }
 
 /**
  * The one global authentication guard. Every route is authenticated unless it
  * is @Public(); the credential kind is chosen by the header the client sent,
  * and the passport strategy for it establishes the principal.
+ * Each failed authentication (401) draws on the client address's `auth` rate
+ * limit, and an address that has used it up gets 429 before its credential is
+ * even looked at (API.md §8; see AuthAttemptLimiter).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly apiKeyGuard = new ApiKeyPassportGuard();
-  private readonly jwtGuard = new JwtPassportGuard();
+  private readonly apiKeyGuard: CanActivate;
+  private readonly jwtGuard: CanActivate;
 
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    names: PassportNames,
+    @Optional() private readonly attempts?: AuthAttemptLimiter,
+  ) {
+    this.apiKeyGuard = apiKeyPassportGuard(names.apiKey);
+    this.jwtGuard = jwtPassportGuard(names.jwt);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    await this.attempts?.assertAttemptAllowed(context);
+    try {
+      return await this.authenticate(context);
+    } catch (error) {
+      if (error instanceof Unauthenticated) await this.attempts?.recordFailedAttempt(context);
+      throw error;
+    }
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
 
     if (Object.keys(req.query ?? {}).some((name) => QUERY_CREDENTIAL.test(name))) {
@@ -62,7 +88,8 @@ export class AuthGuard implements CanActivate {
     if (apiKey !== undefined) {
       await this.apiKeyGuard.canActivate(context);
     } else if (authorization !== undefined) {
-      if (!/^Bearer [A-Za-z0-9._~+/-]+=*$/.test(authorization)) {
+      // RFC 9110 §11.1: the scheme name is case-insensitive.
+      if (!/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(authorization)) {
         throw new Unauthenticated('The Authorization header must be "Bearer <access token>".', 'authorization_malformed');
       }
       await this.jwtGuard.canActivate(context);

@@ -1,10 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { AppConfig } from '../../config/app-config';
+import { ApiKeyAuthenticator } from '../../modules/api-keys/api-key-authenticator';
 import { ApiKeysModule } from '../../modules/api-keys/api-keys.module';
-import { ApiKeyStrategy } from './api-key.strategy';
+import { createApiKeyStrategy } from './api-key.strategy';
 import { AuthGuard } from './auth.guard';
-import { JwtStrategy } from './jwt.strategy';
+import { createJwtStrategy } from './jwt.strategy';
+import { PassportNames } from './passport-names';
 import { ScopesGuard } from './scopes.guard';
 import { TokenSigner } from './token-signer';
 
@@ -17,8 +20,18 @@ import { TokenSigner } from './token-signer';
   imports: [PassportModule, ApiKeysModule],
   providers: [
     TokenSigner,
-    ApiKeyStrategy,
-    JwtStrategy,
+    PassportNames,
+    {
+      provide: 'ApiKeyStrategy',
+      inject: [PassportNames, ApiKeyAuthenticator],
+      useFactory: (names: PassportNames, authenticator: ApiKeyAuthenticator) => createApiKeyStrategy(names.apiKey, authenticator),
+    },
+    {
+      provide: 'JwtStrategy',
+      inject: [PassportNames, AppConfig, TokenSigner, ApiKeyAuthenticator],
+      useFactory: (names: PassportNames, config: AppConfig, signer: TokenSigner, authenticator: ApiKeyAuthenticator) =>
+        createJwtStrategy(names.jwt, config, signer, authenticator),
+    },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
   ],

@@ -1,15 +1,12 @@
-import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { decode } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
-import { ApiKeyAuthenticator } from '../../modules/api-keys/api-key-authenticator';
+import type { ApiKeyAuthenticator } from '../../modules/api-keys/api-key-authenticator';
 import { Unauthenticated } from './auth-errors';
 import type { AuthPrincipal } from './principal';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, TokenSigner, isAccessTokenClaims } from './token-signer';
-
-export const JWT_STRATEGY = 'jwt';
 
 /**
  * `Authorization: Bearer <jwt>` (API.md §1, RFC 9068). passport-jwt verifies
@@ -17,41 +14,40 @@ export const JWT_STRATEGY = 'jwt';
  * signed with our public key never verify; the key is chosen by `kid` among
  * the published ones. After the signature, the key the token came from must
  * still be usable (revocation reaches tokens within a second).
+ * Registered with passport under `name` (see PassportNames).
  */
-@Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
-  constructor(
-    config: AppConfig,
-    signer: TokenSigner,
-    private readonly authenticator: ApiKeyAuthenticator,
-  ) {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      algorithms: [signer.algorithm],
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ignoreExpiration: false,
-      passReqToCallback: true,
-      jsonWebTokenOptions: { maxAge: `${config.tokenTtlSeconds + 5}s`, clockTolerance: 5 },
-      secretOrKeyProvider: (_req: Request, rawJwt: string, done: (err: unknown, key?: string) => void) => {
-        const header = decode(rawJwt, { complete: true })?.header;
-        const key = header?.kid ? signer.verificationKey(header.kid) : undefined;
-        if (!key) return done(new Unauthenticated('The access token is invalid.', 'token_invalid'));
-        done(null, key);
-      },
-    });
-  }
-
-  async validate(req: Request, payload: unknown): Promise<AuthPrincipal> {
-    // RFC 9068 §4: the resource server checks `typ` so an ID token or other JWT
-    // signed by the same key cannot pass as an access token.
-    const raw = (req.headers.authorization ?? '').slice('Bearer '.length);
-    const typ = decode(raw, { complete: true })?.header.typ?.toLowerCase();
-    // RFC 9068 §2.1: "at+jwt", or the full media type "application/at+jwt".
-    if ((typ !== ACCESS_TOKEN_TYP && typ !== `application/${ACCESS_TOKEN_TYP}`) || !isAccessTokenClaims(payload)) {
-      throw new Unauthenticated('The access token is invalid.', 'token_invalid');
+export function createJwtStrategy(name: string, config: AppConfig, signer: TokenSigner, authenticator: ApiKeyAuthenticator): object {
+  class JwtStrategy extends PassportStrategy(Strategy, name) {
+    constructor() {
+      super({
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        algorithms: [signer.algorithm],
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        ignoreExpiration: false,
+        passReqToCallback: true,
+        jsonWebTokenOptions: { maxAge: `${config.tokenTtlSeconds + 5}s`, clockTolerance: 5 },
+        secretOrKeyProvider: (_req: Request, rawJwt: string, done: (err: unknown, key?: string) => void) => {
+          const header = decode(rawJwt, { complete: true })?.header;
+          const key = header?.kid ? signer.verificationKey(header.kid) : undefined;
+          if (!key) return done(new Unauthenticated('The access token is invalid.', 'token_invalid'));
+          done(null, key);
+        },
+      });
     }
-    const claims: AccessTokenClaims = payload;
-    return this.authenticator.authenticateToken(claims, req.ip ?? '');
+
+    async validate(req: Request, payload: unknown): Promise<AuthPrincipal> {
+      // RFC 9068 §4: the resource server checks `typ` so an ID token or other JWT
+      // signed by the same key cannot pass as an access token.
+      const raw = (req.headers.authorization ?? '').slice('Bearer '.length);
+      const typ = decode(raw, { complete: true })?.header.typ?.toLowerCase();
+      // RFC 9068 §2.1: "at+jwt", or the full media type "application/at+jwt".
+      if ((typ !== ACCESS_TOKEN_TYP && typ !== `application/${ACCESS_TOKEN_TYP}`) || !isAccessTokenClaims(payload)) {
+        throw new Unauthenticated('The access token is invalid.', 'token_invalid');
+      }
+      const claims: AccessTokenClaims = payload;
+      return authenticator.authenticateToken(claims, req.ip ?? '');
+    }
   }
+  return new JwtStrategy();
 }

@@ -14,7 +14,7 @@ import { Client } from 'pg';
  * while it holds a transaction.
  *
  * Only one process can open the data directory, so the process that serves it
- * writes its URL to `.data/embedded-url`; the CLI connects there while the API
+ * writes its URL to `.data/pglite.url`; the CLI connects there while the API
  * is running instead of opening the files a second time.
  */
 export interface EmbeddedPostgres {
@@ -24,11 +24,12 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-const DATA_ROOT = path.resolve('.data');
-const URL_FILE = path.join(DATA_ROOT, 'embedded-url');
+export const DEFAULT_EMBEDDED_DATA_DIR = path.resolve('.data', 'pglite');
 
-export async function startEmbeddedPostgres(dataDir = path.join(DATA_ROOT, 'pglite')): Promise<EmbeddedPostgres> {
-  const running = await findRunningServer();
+export async function startEmbeddedPostgres(dataDir = DEFAULT_EMBEDDED_DATA_DIR): Promise<EmbeddedPostgres> {
+  // The URL file sits beside the data directory it describes.
+  const urlFile = `${dataDir}.url`;
+  const running = await findRunningServer(urlFile);
   if (running) return { url: running, owned: false, stop: async () => undefined };
 
   mkdirSync(dataDir, { recursive: true });
@@ -37,24 +38,26 @@ export async function startEmbeddedPostgres(dataDir = path.join(DATA_ROOT, 'pgli
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dataDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 20 });
-  await server.start();
-  const url = `postgresql://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`;
-  writeFileSync(URL_FILE, url, { mode: 0o600 });
-  return {
-    url,
-    owned: true,
-    async stop() {
-      rmSync(URL_FILE, { force: true });
-      await server.stop();
-      await db.close();
-    },
+  const stop = async () => {
+    rmSync(urlFile, { force: true });
+    await server.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
   };
+  try {
+    await server.start();
+    const url = `postgresql://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+    writeFileSync(urlFile, url, { mode: 0o600 });
+    return { url, owned: true, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
-async function findRunningServer(): Promise<string | undefined> {
+async function findRunningServer(urlFile: string): Promise<string | undefined> {
   let url: string;
   try {
-    url = readFileSync(URL_FILE, 'utf8').trim();
+    url = readFileSync(urlFile, 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -63,7 +66,7 @@ async function findRunningServer(): Promise<string | undefined> {
     await client.connect();
     return url;
   } catch {
-    rmSync(URL_FILE, { force: true });
+    rmSync(urlFile, { force: true });
     return undefined;
   } finally {
     await client.end().catch(() => undefined);

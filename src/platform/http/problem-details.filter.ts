@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { AuditTrail } from '../audit/audit-trail';
-import { actorOf, outcomeFor, requestFacts } from '../audit/audit-draft';
+import { actorOf, outcomeFor, requestFacts, routeTemplateOf } from '../audit/audit-draft';
 import { OAuthError } from '../auth/oauth-error';
 import type { AuthSubject } from '../auth/auth-errors';
 import { principalOf } from '../auth/principal';
@@ -70,7 +70,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         outcome: outcomeFor(status),
         statusCode: status,
         ...requestFacts(req),
-        changes: { method: req.method, path: req.path.slice(0, 200), ...(reason ? { reason } : {}) },
+        changes: { method: req.method, route: routeTemplateOf(req), ...(reason ? { reason } : {}) },
       })
       .finally(send);
   }

@@ -78,7 +78,7 @@ export class IdempotencyStore {
 
   /** Stores the response; call inside the request's transaction so it commits with the change. */
   async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
-    await this.prisma.idempotencyRecord.updateMany({
+    const { count } = await this.prisma.idempotencyRecord.updateMany({
       where: { ...scopeWhere(scope), state: 'in_flight' },
       data: {
         state: 'completed',
@@ -88,6 +88,9 @@ export class IdempotencyStore {
         responseBody: this.box.seal(response.body, context(scope)),
       },
     });
+    // The claim is gone (taken over after its lease ran out): roll the change
+    // back rather than commit a side effect no record vouches for.
+    if (count !== 1) throw new Conflict('The Idempotency-Key claim was lost while the request ran; retry it.', { type: problemType('idempotency-key-in-use') });
   }
 
   /** Frees the key after a failed attempt, so the client can retry it. */

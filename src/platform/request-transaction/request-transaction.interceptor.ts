@@ -55,21 +55,25 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     }
     const scope = this.idempotencyScope(context, req);
     const fingerprint = scope ? requestFingerprint(req.method, req.path, req.body) : '';
+    // Only the request that holds the claim may free it: a duplicate refused
+    // with 409 must not delete the first request's in-flight claim.
+    let claimed = false;
     try {
       if (scope) {
         const claim = await this.idempotency.claim(scope, fingerprint);
         if (claim.kind === 'replay') return await this.replay(claim.response, req, res, audit);
+        claimed = true;
       }
       const body = await this.prisma.transaction(async (tx) => {
         const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
         if (scope) await this.idempotency.complete(scope, captureResponse(res, result));
-        await this.audit.append(tx, { ...audit(req, res.statusCode), resourceId: resourceIdOf(req, result) });
+        await this.audit.append(tx, withResult(audit(req, res.statusCode), req, result));
         return result;
       });
       req.auditRecorded = true;
       return body;
     } catch (error) {
-      if (scope) await this.idempotency.release(scope).catch(() => undefined);
+      if (scope && claimed) await this.idempotency.release(scope).catch(() => undefined);
       if (!req.auditRecorded) {
         req.auditRecorded = true;
         await this.audit.record(audit(req, statusOfError(error)));
@@ -82,7 +86,7 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     try {
       const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
       req.auditRecorded = true;
-      await this.audit.record({ ...audit(req, res.statusCode), resourceId: resourceIdOf(req, result) });
+      await this.audit.record(withResult(audit(req, res.statusCode), req, result));
       return result;
     } catch (error) {
       req.auditRecorded = true;
@@ -96,8 +100,9 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     for (const [name, value] of Object.entries(stored.headers)) res.setHeader(name, value);
     res.setHeader('Idempotent-Replayed', 'true');
     req.auditRecorded = true;
-    await this.audit.record({ ...audit(req, stored.status), changes: { idempotentReplay: true } });
-    return stored.body === '' ? undefined : JSON.parse(stored.body);
+    const body: unknown = stored.body === '' ? undefined : JSON.parse(stored.body);
+    await this.audit.record({ ...withResult(audit(req, stored.status), req, body), changes: { idempotentReplay: true } });
+    return body;
   }
 
   /** The org+credential+key this request's Idempotency-Key is scoped to, or undefined. */
@@ -133,11 +138,29 @@ export class RequestTransactionInterceptor implements NestInterceptor {
 
 type DraftFor = (req: Request, status: number) => AuditDraft;
 
+const ID_SHAPE = /^[a-z]{2,4}_[0-9A-Z]{26}$/;
+
+/** Completes a draft with what the handler returned: the resource, and the id of anything new it made beside it. */
+function withResult(draft: AuditDraft, req: Request, result: unknown): AuditDraft {
+  const resourceId = resourceIdOf(req, result);
+  const created = typeof result === 'object' && result !== null ? (result as { id?: unknown }).id : undefined;
+  const createdId = typeof created === 'string' && ID_SHAPE.test(created) && created !== resourceId ? created : undefined;
+  return { ...draft, resourceId, changes: createdId ? { ...draft.changes, createdId } : draft.changes };
+}
+
+/**
+ * The resource a request acted on: the route's :trackId or :id (a rotation
+ * names the key it rotated), else the id of what it created. Only id-shaped
+ * values count: a client that puts a secret where an id belongs must not get
+ * it into the trail.
+ */
 function resourceIdOf(req: Request, result: unknown): string | null {
   const params = req.params ?? {};
   const fromBody = typeof result === 'object' && result !== null ? (result as { id?: unknown }).id : undefined;
-  const id = params.trackId ?? (typeof fromBody === 'string' ? fromBody : undefined) ?? params.id;
-  return typeof id === 'string' ? id.slice(0, 64) : null;
+  for (const candidate of [params.trackId, params.id, fromBody]) {
+    if (typeof candidate === 'string' && ID_SHAPE.test(candidate)) return candidate;
+  }
+  return null;
 }
 
 function captureResponse(res: Response, result: unknown): StoredResponse {

@@ -1,0 +1,44 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
+import type { Response } from 'express';
+import { QuotaExceeded } from './quota-exceeded.error';
+import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
+
+const USAGES = Symbol('rateLimitUsages');
+type CarriesUsages = { [USAGES]?: PolicyUsage[] };
+
+/**
+ * @nestjs/throttler's guard, with the library's named throttlers, skips,
+ * route overrides and storage contract, but answering as API.md §8 asks:
+ * every policy the route counts against is reported in RateLimit-Policy /
+ * RateLimit (and the binding one in X-RateLimit-*), and a refusal is a
+ * QuotaExceeded problem naming every violated policy (not ThrottlerException).
+ *
+ * A global guard registered after AuthGuard and ScopesGuard, so the principal
+ * (and with it the API key to count against) is known.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (await super.canActivate(context)) return true;
+    const req = this.getRequestResponse(context).req as CarriesUsages;
+    throw new QuotaExceeded((req[USAGES] ?? []).filter((usage) => usage.exceeded));
+  }
+
+  /** Counts the request against one policy; returns false (not throw) when over, so every policy is counted and named. */
+  protected override async handleRequest({ context, limit, ttl, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
+    const { req, res } = this.getRequestResponse(context);
+    const name = throttler.name ?? 'default';
+    const key = generateKey(context, await getTracker(req, context), name);
+    const record = await this.storageService.increment(key, ttl, limit, 0, name);
+    const usage = usageOf(
+      { name, limit, windowSeconds: Math.round(ttl / 1000) },
+      { count: record.totalHits, resetMs: record.timeToExpire * 1000 },
+      record.isBlocked,
+    );
+    const usages = ((req as CarriesUsages)[USAGES] ??= []);
+    usages.push(usage);
+    (res as Response).set(rateLimitHeaders(usages));
+    return !usage.exceeded;
+  }
+}

@@ -1,0 +1,37 @@
+import { applyDecorators, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+
+/** The named limits of API.md §8 (THROTTLE_DEFAULT, THROTTLE_UPLOADS, THROTTLE_AUTH). */
+export type PolicyName = 'default' | 'uploads' | 'auth';
+
+const OPT_IN_POLICIES = 'musicpub:rateLimitPolicies';
+const reflector = new Reflector();
+
+const tooManyRequests = ApiTooManyRequestsResponse({
+  description: 'Rate limit used up (problem+json `quota-exceeded`, with Retry-After).',
+});
+
+/**
+ * The route also counts against `uploads` (per credential), on top of
+ * `default`. For POST /v1/uploads.
+ */
+export function UploadThrottle(): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(OPT_IN_POLICIES, ['uploads']), tooManyRequests);
+}
+
+/**
+ * The route counts against `auth` per client address instead of `default`:
+ * every request, valid or not, because each one is a credential check
+ * (the token endpoint). Failed authentications elsewhere draw on the same budget.
+ */
+export function AuthThrottle(): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(OPT_IN_POLICIES, ['auth']), SkipThrottle({ default: true }), tooManyRequests);
+}
+
+/** `default` applies everywhere unless skipped; `uploads` and `auth` only where a route opts in. */
+export function routeOptsInto(context: ExecutionContext, policy: PolicyName): boolean {
+  const policies = reflector.getAllAndOverride<PolicyName[] | undefined>(OPT_IN_POLICIES, [context.getHandler(), context.getClass()]);
+  return policies?.includes(policy) ?? false;
+}
