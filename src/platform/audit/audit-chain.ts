@@ -5,12 +5,7 @@
  * package, so any verifier in any language can recompute it.
  */
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-
-// The package is ESM with a default export; under CommonJS interop it arrives as the module object.
-const canonicalize = ((canonicalizeModule as unknown as { default?: typeof canonicalizeModule }).default ?? canonicalizeModule) as (
-  value: unknown,
-) => string | undefined;
+import { canonicalJson } from '../canonical-json';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -33,7 +28,7 @@ export interface ChainedEventFields {
 }
 
 export function canonicalEvent(event: ChainedEventFields): string {
-  const text = canonicalize({
+  return canonicalJson({
     id: event.id,
     orgId: event.orgId,
     seq: event.seq.toString(),
@@ -48,8 +43,6 @@ export function canonicalEvent(event: ChainedEventFields): string {
     requestId: event.requestId,
     changes: event.changes ?? null,
   });
-  if (text === undefined) throw new Error('audit event cannot be canonicalised');
-  return text;
 }
 
 export function chainHash(prevHash: string, event: ChainedEventFields): string {

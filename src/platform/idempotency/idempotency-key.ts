@@ -5,11 +5,7 @@
  * 1–255 printable ASCII characters.
  */
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-
-const canonicalize = ((canonicalizeModule as unknown as { default?: typeof canonicalizeModule }).default ?? canonicalizeModule) as (
-  value: unknown,
-) => string | undefined;
+import { canonicalJson } from '../canonical-json';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,255}$/;
 
@@ -38,6 +34,15 @@ export function parseIdempotencyKey(header: string | string[] | undefined): Pars
  * SHA-256 as `body`.
  */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  const canonicalBody = body === undefined ? '' : (canonicalize(body) ?? '');
+  const canonicalBody = body === undefined ? '' : canonicalOrPlain(body);
   return createHash('sha256').update(`${method.toUpperCase()}\n${path}\n`).update(canonicalBody).digest('hex');
+}
+
+/** RFC 8785 refuses lone surrogates; such a body still needs a stable fingerprint (validation refuses it later). */
+function canonicalOrPlain(body: unknown): string {
+  try {
+    return canonicalJson(body);
+  } catch {
+    return JSON.stringify(body);
+  }
 }
