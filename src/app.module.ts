@@ -5,6 +5,7 @@ import { AppConfigModule } from './config/app-config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { ReleasesModule } from './modules/releases/releases.module';
+import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
 import { AuditModule } from './platform/audit/audit.module';
 import { AuthModule } from './platform/auth/auth.module';
@@ -45,6 +46,7 @@ export class AppModule {
         OAuthModule,
         AuditEventsModule,
         ReleasesModule,
+        UploadsModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };

@@ -1,4 +1,4 @@
-import { LOGGED_REQUEST_HEADERS, REDACTED, pickLoggedHeaders, redactUrl } from './log-redaction';
+import { LOGGED_QUERY_PARAMETERS, LOGGED_REQUEST_HEADERS, REDACTED, pickLoggedHeaders, redactUrl } from './log-redaction';
 
 describe('redactUrl', () => {
   it('leaves a URL without a query string untouched', () => {
@@ -40,6 +40,20 @@ describe('redactUrl', () => {
     expect(params.get(name)).toBe(REDACTED);
     expect(params.get('limit')).toBe('5');
     expect(redacted.startsWith('/v1/api-keys?')).toBe(true);
+  });
+
+  it('masks the value of any parameter the API does not define, whatever its name', () => {
+    for (const name of ['q', 'x', 'session', 'bearer', 'pwd', 'code', 'state', 'data']) {
+      const redacted = redactUrl(`/v1/releases?${name}=mpk_live_innocuous-looking-name-secret`);
+      expect(redacted).not.toContain('innocuous-looking-name-secret');
+      expect(new URLSearchParams(redacted.split('?')[1]).get(name)).toBe(REDACTED);
+    }
+  });
+
+  it('keeps the values of the API\'s own query parameters', () => {
+    for (const name of LOGGED_QUERY_PARAMETERS) {
+      expect(new URLSearchParams(redactUrl(`/v1/x?${name}=v-1`).split('?')[1]).get(name)).toBe('v-1');
+    }
   });
 
   it('masks every occurrence of a repeated credential parameter', () => {

@@ -1,0 +1,315 @@
+// Audio uploads (API.md §4): what a good upload yields, and how its content,
+// listing, deletion, tenancy and scopes behave. Bad input is in
+// uploads-bad-input.e2e-spec.ts, memory in uploads-memory.e2e-spec.ts.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Response as SuperagentResponse } from 'superagent';
+import type { Response } from 'supertest';
+import { aiff, flac, mp3, wav } from './helpers/audio-fixtures';
+import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { filesUnder } from './helpers/upload-requests';
+
+describe('Audio uploads', () => {
+  let t: TestApp;
+  let uploadDir: string;
+  let org: OrgWithKey;
+
+  beforeAll(async () => {
+    uploadDir = mkdtempSync(path.join(tmpdir(), 'musicpub-uploads-'));
+    t = await startTestApp({ env: { UPLOAD_DIR: uploadDir } });
+    org = await createOrgWithKey(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(uploadDir, { recursive: true, force: true });
+  });
+
+  function upload(bytes: Buffer, options: { key?: string; filename?: string; contentType?: string; fields?: Record<string, string>; digest?: string } = {}) {
+    let req = t.http.post('/v1/uploads').set('X-API-Key', options.key ?? org.key);
+    if (options.digest) req = req.set('Content-Digest', options.digest);
+    for (const [name, value] of Object.entries(options.fields ?? {})) req = req.field(name, value);
+    return req.attach('file', bytes, { filename: options.filename ?? 'master.wav', contentType: options.contentType ?? 'audio/wav' });
+  }
+
+  async function uploaded(bytes: Buffer, options: Parameters<typeof upload>[1] = {}): Promise<Record<string, any>> {
+    const res = await upload(bytes, options);
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
+
+  describe('POST /v1/uploads', () => {
+    it('accepts a CD-quality WAV: stored under its id, described from its bytes, announced once', async () => {
+      const bytes = wav({ durationMs: 1500 });
+      const res = await upload(bytes, { filename: 'So What.wav' }).expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^upl_[0-9A-Z]{26}$/),
+        filename: 'So What.wav',
+        size: bytes.length,
+        sha256: sha256(bytes).toString('hex'),
+        mimeType: 'audio/wav',
+        format: { container: 'WAV', codec: 'PCM', sampleRate: 44100, bitsPerSample: 16, channels: 2, durationMs: 1500 },
+        status: 'accepted',
+        problems: [],
+        trackId: null,
+        createdAt: expect.any(String),
+      });
+      expect(res.headers.location).toBe(`/v1/uploads/${res.body.id}`);
+
+      // The bytes live under the id, not the client's name; no temporary file is left.
+      expect(filesUnder(uploadDir)).toContain(path.join('objects', res.body.id));
+      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+
+      const events = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: { startsWith: 'upload.' } } });
+      const mine = events.filter((e) => (e.data as any).upload.id === res.body.id);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ type: 'upload.accepted', data: { upload: res.body } });
+    });
+
+    it.each<[string, () => Buffer, Record<string, unknown>]>([
+      ['FLAC 24/96', () => flac({ sampleRate: 96_000, bitsPerSample: 24, durationMs: 2000 }), { container: 'FLAC', codec: 'FLAC', sampleRate: 96000, bitsPerSample: 24, channels: 2, durationMs: 2000 }],
+      ['AIFF 24/48', () => aiff({ sampleRate: 48_000, bitsPerSample: 24 }), { container: 'AIFF', codec: 'PCM', sampleRate: 48000, bitsPerSample: 24, channels: 2, durationMs: 1500 }],
+      ['WAVE_FORMAT_EXTENSIBLE 24-bit', () => wav({ bitsPerSample: 24, extensible: true }), { container: 'WAV', codec: 'PCM', bitsPerSample: 24 }],
+      ['32-bit float WAV', () => wav({ float: true }), { container: 'WAV', codec: 'PCM float', bitsPerSample: 32 }],
+    ])('accepts %s', async (_label, make, format) => {
+      const body = await uploaded(make());
+      expect(body.status).toBe('accepted');
+      expect(body.problems).toEqual([]);
+      expect(body.format).toMatchObject(format);
+    });
+
+    it('keeps an MP3 but rejects it as lossy', async () => {
+      const res = await upload(mp3({ durationMs: 2000 }), { filename: 'preview.mp3', contentType: 'audio/mpeg' }).expect(201);
+      expect(res.body).toMatchObject({
+        mimeType: 'audio/mpeg',
+        format: { container: 'MP3', codec: 'MPEG-1 Layer III', sampleRate: 44100, bitsPerSample: null, channels: 2 },
+        status: 'rejected',
+        problems: ['lossy'],
+      });
+      expect(res.body.format.durationMs).toBeGreaterThanOrEqual(2000);
+      expect(filesUnder(uploadDir)).toContain(path.join('objects', res.body.id));
+      const event = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: 'upload.rejected' } });
+      expect(event.filter((e) => (e.data as any).upload.id === res.body.id)).toHaveLength(1);
+    });
+
+    it('lists every distribution rule a lossless file breaks', async () => {
+      const body = await uploaded(wav({ sampleRate: 22_050, bitsPerSample: 8, channels: 1, durationMs: 500 }));
+      expect(body.status).toBe('rejected');
+      expect(body.problems).toEqual(['sample-rate-too-low', 'bit-depth-too-low', 'not-stereo', 'too-short']);
+    });
+
+    it('decides the type from the bytes, not the name or declared type', async () => {
+      const body = await uploaded(wav(), { filename: 'not-really.mp3', contentType: 'application/octet-stream' });
+      expect(body.mimeType).toBe('audio/wav');
+      expect(body.filename).toBe('not-really.mp3');
+    });
+
+    it('verifies a matching Content-Digest (RFC 9530)', async () => {
+      const bytes = flac();
+      const body = await uploaded(bytes, { filename: 'x.flac', digest: `sha-256=:${sha256(bytes).toString('base64')}:` });
+      expect(body.sha256).toBe(sha256(bytes).toString('hex'));
+    });
+
+    it('stores a traversal filename sanitized, and the bytes only under the upload id', async () => {
+      const before = filesUnder(uploadDir);
+      const body = await uploaded(wav(), { filename: '../../etc/passwd.wav' });
+      expect(body.filename).toBe('passwd.wav');
+      expect(filesUnder(uploadDir)).toEqual([...before, path.join('objects', body.id)].sort());
+      expect(existsSync(path.join(uploadDir, '..', '..', 'etc', 'passwd.wav'))).toBe(false);
+    });
+
+    it('keeps a UTF-8 filename', async () => {
+      const body = await uploaded(wav(), { filename: 'Ça plane pour moi.wav' });
+      expect(body.filename).toBe('Ça plane pour moi.wav');
+    });
+  });
+
+  describe('Idempotency-Key (API.md §7)', () => {
+    it('replays the first response for the same file and fields, without a second row or event', async () => {
+      const own = await createOrgWithKey(t);
+      const bytes = wav();
+      const first = await upload(bytes, { key: own.key }).set('Idempotency-Key', '"upload-1"').expect(201);
+      const again = await upload(bytes, { key: own.key, filename: 'renamed.wav' }).set('Idempotency-Key', '"upload-1"').expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.headers.location).toBe(first.headers.location);
+      expect(again.text).toBe(first.text);
+      expect(await t.prisma.upload.count({ where: { orgId: own.orgId } })).toBe(1);
+      expect(await t.prisma.outboxEvent.count({ where: { orgId: own.orgId, type: { startsWith: 'upload.' } } })).toBe(1);
+      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+    });
+
+    it('refuses the same key with another file (422) and a malformed key (400), keeping nothing', async () => {
+      const own = await createOrgWithKey(t);
+      await upload(wav(), { key: own.key }).set('Idempotency-Key', 'upload-2').expect(201);
+      const other = await upload(flac(), { key: own.key }).set('Idempotency-Key', 'upload-2').expect(422);
+      expect(other.body.type).toBe('https://musicpub.dev/problems#idempotency-key-reused');
+      await upload(wav(), { key: own.key }).set('Idempotency-Key', '"unterminated').expect(400);
+      expect(await t.prisma.upload.count({ where: { orgId: own.orgId } })).toBe(1);
+      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+    });
+
+    it('frees the key when the upload fails, so a corrected retry goes through', async () => {
+      const own = await createOrgWithKey(t);
+      const bytes = wav();
+      const wrong = createHash('sha256').update('other').digest('base64');
+      await upload(bytes, { key: own.key, digest: `sha-256=:${wrong}:` }).set('Idempotency-Key', 'upload-3').expect(422);
+      const retry = await upload(bytes, { key: own.key }).set('Idempotency-Key', 'upload-3').expect(201);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    });
+  });
+
+  describe('GET /v1/uploads/:id/content', () => {
+    let bytes: Buffer;
+    let id: string;
+    beforeAll(async () => {
+      bytes = wav({ durationMs: 1000 });
+      id = (await uploaded(bytes, { filename: 'Ça "plane".wav' })).id;
+    });
+    const get = (range?: string, extra: Record<string, string> = {}) => {
+      let req = t.http.get(`/v1/uploads/${id}/content`).set('X-API-Key', org.key);
+      if (range) req = req.set('Range', range);
+      for (const [name, value] of Object.entries(extra)) req = req.set(name, value);
+      return req.buffer(true).parse(binary);
+    };
+
+    it('streams the whole file as an attachment with the sniffed type', async () => {
+      const res = await get().expect(200);
+      expect(res.headers['content-type']).toBe('audio/wav');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="_a _plane_.wav"; filename*=UTF-8''%C3%87a%20_plane_.wav`);
+      expect(res.headers['content-length']).toBe(String(bytes.length));
+      expect(res.headers['accept-ranges']).toBe('bytes');
+      expect(res.headers.etag).toBe(`"${sha256(bytes).toString('hex')}"`);
+      expect(Buffer.compare(res.body as Buffer, bytes)).toBe(0);
+    });
+
+    it.each([
+      ['bytes=0-99', 0, 99],
+      ['bytes=100-', 100, -1],
+      ['bytes=-44', -44, -1],
+    ])('answers Range %s with 206 and Content-Range', async (range, from, to) => {
+      const start = from < 0 ? bytes.length + from : from;
+      const end = to < 0 ? bytes.length - 1 : to;
+      const res = await get(range).expect(206);
+      expect(res.headers['content-range']).toBe(`bytes ${start}-${end}/${bytes.length}`);
+      expect(res.headers['content-length']).toBe(String(end - start + 1));
+      expect(res.headers['content-type']).toBe('audio/wav');
+      expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, end + 1))).toBe(0);
+    });
+
+    it('answers an unsatisfiable Range with 416 and the size', async () => {
+      const res = await get(`bytes=${bytes.length}-`).expect(416);
+      expect(res.headers['content-range']).toBe(`bytes */${bytes.length}`);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse((res.body as Buffer).toString('utf8'))).toMatchObject({ status: 416, title: 'Range Not Satisfiable' });
+    });
+
+    it('ignores Range when If-Range names another version', async () => {
+      await get('bytes=0-9', { 'If-Range': '"something-else"' }).expect(200);
+      const res = await get('bytes=0-9', { 'If-Range': `"${sha256(bytes).toString('hex')}"` }).expect(206);
+      expect((res.body as Buffer).length).toBe(10);
+    });
+  });
+
+  describe('GET /v1/uploads', () => {
+    it('lists newest first with keyset pagination and a status filter', async () => {
+      const own = await createOrgWithKey(t);
+      const ids: string[] = [];
+      for (const make of [() => wav(), () => mp3(), () => flac()]) ids.push((await uploaded(make(), { key: own.key })).id);
+
+      const first = await t.http.get('/v1/uploads?limit=2').set('X-API-Key', own.key).expect(200);
+      expect(first.body.data.map((u: { id: string }) => u.id)).toEqual([ids[2], ids[1]]);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      const second = await t.http.get(`/v1/uploads?limit=2&cursor=${first.body.nextCursor}`).set('X-API-Key', own.key).expect(200);
+      expect(second.body).toEqual({ data: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
+
+      const rejected = await t.http.get('/v1/uploads?status=rejected').set('X-API-Key', own.key).expect(200);
+      expect(rejected.body.data.map((u: { id: string }) => u.id)).toEqual([ids[1]]);
+      await t.http.get('/v1/uploads?status=pending').set('X-API-Key', own.key).expect(400);
+    });
+
+    it('shows one upload as it was answered at creation', async () => {
+      const body = await uploaded(aiff());
+      const res = await t.http.get(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(200);
+      expect(res.body).toEqual(body);
+    });
+  });
+
+  describe('DELETE /v1/uploads/:id', () => {
+    it('deletes the row and the file', async () => {
+      const body = await uploaded(wav());
+      expect(filesUnder(uploadDir)).toContain(path.join('objects', body.id));
+      await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(204);
+      expect(filesUnder(uploadDir)).not.toContain(path.join('objects', body.id));
+      expect(await t.prisma.upload.count({ where: { id: body.id } })).toBe(0);
+      await t.http.get(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(404);
+      await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(404);
+    });
+
+    it('refuses while a track uses the upload', async () => {
+      const body = await uploaded(wav());
+      const release = await t.http.post('/v1/releases').set('X-API-Key', org.key).send({ title: 'Blue', artists: ['Miles'] }).expect(201);
+      const track = await t.http.post(`/v1/releases/${release.body.id}/tracks`).set('X-API-Key', org.key).send({ title: 'So What' }).expect(201);
+      // Attaching has its own tests (uploads-attach); here only the refusal matters.
+      await t.prisma.track.update({ where: { id: track.body.id }, data: { audioUploadId: body.id } });
+
+      const res = await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(409);
+      expect(res.body).toMatchObject({ status: 409, trackIds: [track.body.id] });
+      expect(filesUnder(uploadDir)).toContain(path.join('objects', body.id));
+      expect(await t.prisma.upload.count({ where: { id: body.id } })).toBe(1);
+    });
+  });
+
+  describe('tenancy and scopes', () => {
+    it('answers 404 to another organization, for every route', async () => {
+      const body = await uploaded(wav());
+      const other = await createOrgWithKey(t);
+      for (const route of [`/v1/uploads/${body.id}`, `/v1/uploads/${body.id}/content`]) {
+        const res = await t.http.get(route).set('X-API-Key', other.key);
+        expectNotFound(res);
+      }
+      expectNotFound(await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', other.key));
+      const list = await t.http.get('/v1/uploads').set('X-API-Key', other.key).expect(200);
+      expect(list.body.data).toEqual([]);
+      expect(existsSync(path.join(uploadDir, 'objects', body.id))).toBe(true);
+    });
+
+    it('needs uploads:write to upload and delete, uploads:read to read', async () => {
+      const reader = await createOrgWithKey(t, ['uploads:read']);
+      const before = filesUnder(uploadDir);
+      const denied = await upload(wav(), { key: reader.key }).expect(403);
+      expect(denied.body.detail).toContain('uploads:write');
+      expect(filesUnder(uploadDir)).toEqual(before);
+      expect(await t.prisma.upload.count({ where: { orgId: reader.orgId } })).toBe(0);
+
+      const writer = await createOrgWithKey(t, ['uploads:write']);
+      const body = await uploaded(wav(), { key: writer.key });
+      await t.http.get(`/v1/uploads/${body.id}`).set('X-API-Key', writer.key).expect(403);
+      await t.http.get(`/v1/uploads/${body.id}/content`).set('X-API-Key', writer.key).expect(403);
+      await t.http.get('/v1/uploads').set('X-API-Key', writer.key).expect(403);
+      await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', writer.key).expect(204);
+    });
+
+    it('needs a credential', async () => {
+      await t.http.post('/v1/uploads').attach('file', wav(), 'x.wav').expect(401);
+      await t.http.get('/v1/uploads').expect(401);
+    });
+  });
+});
+
+function expectNotFound(res: Response): void {
+  expect(res.status).toBe(404);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+}
+
+/** supertest parser that keeps any body as a Buffer. */
+function binary(res: SuperagentResponse, callback: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  const stream = res as unknown as NodeJS.ReadableStream;
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
+}
