@@ -5,6 +5,8 @@ import { AppConfigModule } from './config/app-config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { ReleasesModule } from './modules/releases/releases.module';
+import { PartnersModule } from './modules/partners/partners.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
 import { AuditModule } from './platform/audit/audit.module';
@@ -47,6 +49,8 @@ export class AppModule {
         AuditEventsModule,
         ReleasesModule,
         UploadsModule,
+        WebhooksModule,
+        PartnersModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };

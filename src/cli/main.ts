@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres';
 import { applyMigrations } from '../platform/database/migrations/migration-applier';
 import { OrganizationBootstrap } from '../modules/api-keys/organization-bootstrap.service';
+import { PartnersService } from '../modules/partners/partners.service';
 import { CliModule } from './cli.module';
 import { applyDevelopmentSecrets } from '../config/development-secrets';
 
@@ -15,7 +16,9 @@ import { applyDevelopmentSecrets } from '../config/development-secrets';
  */
 const USAGE = `usage: npm run cli -- <command> [options]
   db:migrate                           apply prisma/migrations to DATABASE_URL
-  org:create --name <name> [--json]    create an organization and its first API key (every scope)`;
+  org:create --name <name> [--json]    create an organization and its first API key (every scope)
+  partner:create --org <orgId> --name <name> [--json]
+                                       create a delivery partner and print its callback signing secret (once)`;
 
 class UsageError extends Error {}
 
@@ -34,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       case 'org:create': {
-        const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } });
+        const { values } = parseOptions(rest, { name: { type: 'string' }, json: { type: 'boolean', default: false } });
         if (!values.name) throw new UsageError('org:create needs --name "<organization name>"');
         if (embedded?.owned) await applyMigrations({ connectionString: databaseUrl });
         await withApp(databaseUrl, async (get) => {
@@ -47,11 +50,36 @@ async function main(argv: string[]): Promise<void> {
         });
         return;
       }
+      case 'partner:create': {
+        const { values } = parseOptions(rest, { org: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean', default: false } });
+        if (!values.org || !values.name) throw new UsageError('partner:create needs --org <orgId> and --name "<partner name>"');
+        if (embedded?.owned) await applyMigrations({ connectionString: databaseUrl });
+        await withApp(databaseUrl, async (get) => {
+          const created = await get(PartnersService).create(values.org!, values.name!);
+          print(
+            values.json,
+            created,
+            `Created partner ${created.partnerId}.\nIts callback signing secret is shown once; store it now:\n${created.secret}`,
+          );
+        });
+        return;
+      }
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     }
   } finally {
     await embedded?.stop();
+  }
+}
+
+/** parseArgs, with its complaints (unknown option, missing value) turned into usage errors. */
+function parseOptions<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true as const, allowPositionals: false as const });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code?.startsWith('ERR_PARSE_ARGS_')) throw new UsageError((error as Error).message);
+    throw error;
   }
 }
 

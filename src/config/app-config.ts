@@ -44,6 +44,10 @@ export class AppConfig {
   webhooksAllowPrivate: boolean;
   webhookRetryScheduleMs: number[];
   webhookTimeoutMs: number;
+  /** Delivery loops in this process (0 = none: a separate `npm run worker` delivers). */
+  webhookWorkers: number;
+  /** How often an idle delivery loop looks for due work. */
+  webhookPollIntervalMs: number;
   corsOrigins: string[];
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -102,6 +106,8 @@ export function loadConfig(env: Env): AppConfig {
   c.webhooksAllowPrivate = bool(env, 'WEBHOOKS_ALLOW_PRIVATE', false);
   c.webhookRetryScheduleMs = durations(env, 'WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h');
   c.webhookTimeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
+  c.webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 0, 32);
+  c.webhookPollIntervalMs = integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000);
 
   c.corsOrigins = list(env.CORS_ORIGINS);
   c.tlsCertFile = blankToUndefined(env.TLS_CERT_FILE);
@@ -158,16 +164,21 @@ function secret(env: Env, name: string, required: boolean): Buffer {
     if (required) throw new ConfigError(`${name} is required in production (at least ${MIN_SECRET_BYTES} random bytes, base64 or hex)`);
     return randomBytes(MIN_SECRET_BYTES);
   }
-  const bytes = decodeSecret(raw);
+  const bytes = decodeSecret(raw, name);
   if (bytes.length < MIN_SECRET_BYTES || new Set(bytes).size < 8) {
     throw new ConfigError(`${name} is too weak: use at least ${MIN_SECRET_BYTES} random bytes, base64 or hex encoded`);
   }
   return bytes;
 }
 
-function decodeSecret(raw: string): Buffer {
+/**
+ * Hex or base64/base64url, strictly: Buffer's base64 decoder skips characters
+ * it does not know, which would turn a typed passphrase into "random bytes".
+ */
+function decodeSecret(raw: string, name: string): Buffer {
   if (/^[0-9a-fA-F]+$/.test(raw) && raw.length % 2 === 0) return Buffer.from(raw, 'hex');
-  return Buffer.from(raw, 'base64');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) return Buffer.from(raw, 'base64');
+  throw new ConfigError(`${name} must be random bytes written as base64 or hex`);
 }
 
 /**
@@ -184,7 +195,10 @@ function encryptionKeys(env: Env, required: boolean): { keys: Map<string, Buffer
   const keys = new Map<string, Buffer>();
   for (const entry of list(raw)) {
     const [id, value] = entry.includes(':') ? entry.split(':', 2) : ['k1', entry];
-    const bytes = decodeSecret(value);
+    if (keys.has(id)) {
+      throw new ConfigError(`ENCRYPTION_KEY has two keys with the id "${id}"; give each key its own <id>:`);
+    }
+    const bytes = decodeSecret(value, 'ENCRYPTION_KEY');
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || bytes.length !== 32 || new Set(bytes).size < 8) {
       throw new ConfigError('ENCRYPTION_KEY must be 32 random bytes (base64 or hex), optionally as <id>:<key>, comma-separated for rotation');
     }

@@ -53,7 +53,18 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     maxAge: 600,
   });
   app.use(mediaTypePolicy);
-  app.use(express.json({ limit: config.jsonBodyLimitBytes, type: ['application/json', 'application/*+json'], strict: true }));
+  app.use(
+    express.json({
+      limit: config.jsonBodyLimitBytes,
+      type: ['application/json', 'application/*+json'],
+      strict: true,
+      // Signatures are over the bytes as sent (Standard Webhooks partner
+      // callbacks), not over a re-serialisation: keep them as req.rawBody.
+      verify: (req, _res, buf) => {
+        (req as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
   app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }));
 
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditTrail)));

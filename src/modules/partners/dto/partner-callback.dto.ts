@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import type { ReleaseStatus } from '../../releases/release-lifecycle';
+
+/** What each callback type moves the release to (API.md §6). */
+export const PARTNER_CALLBACK_TARGETS = {
+  'release.live': 'live',
+  'release.rejected': 'rejected',
+  'release.taken_down': 'taken_down',
+} as const satisfies Record<string, ReleaseStatus>;
+
+export type PartnerCallbackType = keyof typeof PARTNER_CALLBACK_TARGETS;
+export const PARTNER_CALLBACK_TYPES = Object.keys(PARTNER_CALLBACK_TARGETS) as PartnerCallbackType[];
+
+export class PartnerCallbackData {
+  @ApiProperty({ example: 'rel_01JF3Z…' })
+  @IsString()
+  @MaxLength(64)
+  releaseId: string;
+
+  @ApiPropertyOptional({ maxLength: 1000, example: 'Artwork resolution below 3000×3000.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  reason?: string;
+}
+
+export class PartnerCallbackDto {
+  @ApiProperty({ enum: PARTNER_CALLBACK_TYPES })
+  @IsIn(PARTNER_CALLBACK_TYPES)
+  type: PartnerCallbackType;
+
+  @ApiProperty({ type: PartnerCallbackData })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PartnerCallbackData)
+  data: PartnerCallbackData;
+}

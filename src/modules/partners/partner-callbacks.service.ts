@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../../platform/crypto/secret-box';
+import { PrismaService } from '../../platform/database/prisma.service';
+import { BadRequest, DomainError, problemType } from '../../platform/http/problem-details';
+import { flattenValidationErrors } from '../../platform/http/validation';
+import { looksLikeId } from '../../platform/ids';
+import { SECRET_PREFIX, StandardWebhookHeaders, verifyStandardWebhook } from '../webhooks/standard-webhooks';
+import { PARTNER_CALLBACK_TARGETS, PartnerCallbackDto } from './dto/partner-callback.dto';
+import { PartnerReleaseTransitions } from './partner-release-transitions';
+import { PartnersRepository } from './partners.repository';
+import { partnerSecretContext } from './partners.service';
+
+export type CallbackOutcome =
+  | { received: true; duplicate: false; releaseId: string; status: string }
+  | { received: true; duplicate: true };
+
+/** 401 for every authentication failure of a callback; `reason` says which check failed, never whether the partner exists. */
+export class CallbackUnauthenticated extends DomainError {
+  constructor(reason: string) {
+    super(401, 'The callback is not signed by this partner (Standard Webhooks: webhook-id, webhook-timestamp within ±5 min, webhook-signature).', {
+      type: problemType('invalid-signature'),
+      extensions: { reason },
+    });
+  }
+}
+
+const MAX_WEBHOOK_ID = 255;
+
+/**
+ * Inbound partner callbacks (API.md §6), in this order:
+ * 1. authenticate — the partner's secret verifies the Standard Webhooks
+ *    signature over the raw body, timestamp within ±5 minutes, constant-time
+ *    compare. An unknown partner fails exactly like a bad signature (same
+ *    status, same reason, a dummy secret so the work done is alike), so the
+ *    route does not reveal which partner ids exist;
+ * 2. validate the body (400) — only for authenticated senders;
+ * 3. in one transaction: claim the webhook-id (a replay is 200 and changes
+ *    nothing), transition the release (404 unknown, 409 illegal), record the
+ *    outbound `release.status_changed`. A failure rolls all three back, so
+ *    the partner may retry the same webhook-id.
+ */
+@Injectable()
+export class PartnerCallbacksService {
+  private readonly dummySecret = SECRET_PREFIX + randomBytes(32).toString('base64');
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly partners: PartnersRepository,
+    private readonly box: SecretBox,
+    private readonly transitions: PartnerReleaseTransitions,
+  ) {}
+
+  async receive(partnerId: string, headers: StandardWebhookHeaders, rawBody: Buffer | undefined, body: unknown): Promise<CallbackOutcome> {
+    const partner = looksLikeId('ptn', partnerId) ? await this.partners.findForCallback(partnerId) : null;
+    const secret = partner ? this.box.open(partner.secretSealed, partnerSecretContext(partner.id)) : this.dummySecret;
+    const verified = verifyStandardWebhook(secret, headers, rawBody?.toString('utf8') ?? '', Math.floor(Date.now() / 1000));
+    if (!verified.ok) throw new CallbackUnauthenticated(verified.reason);
+    if (!partner) throw new CallbackUnauthenticated('no_matching_signature');
+    if (verified.id.length > MAX_WEBHOOK_ID) {
+      throw new BadRequest('The webhook-id header is too long.', [{ field: 'webhook-id', message: `webhook-id must be at most ${MAX_WEBHOOK_ID} characters` }]);
+    }
+
+    const callback = await validCallback(body);
+    return this.prisma.transaction(async (tx): Promise<CallbackOutcome> => {
+      const fresh = await this.partners.claimCallback(tx, {
+        partnerId: partner.id,
+        webhookId: verified.id,
+        eventType: callback.type,
+        releaseId: callback.data.releaseId,
+      });
+      if (!fresh) return { received: true, duplicate: true };
+      const release = await this.transitions.apply(tx, partner.orgId, callback.data.releaseId, PARTNER_CALLBACK_TARGETS[callback.type], callback.data.reason ?? null);
+      return { received: true, duplicate: false, releaseId: release.id, status: release.status };
+    });
+  }
+}
+
+/** The global ValidationPipe's rules (unknown properties refused), applied after authentication. */
+async function validCallback(body: unknown): Promise<PartnerCallbackDto> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequest('The callback body must be a JSON object { type, data: { releaseId, reason? } }.');
+  }
+  const dto = plainToInstance(PartnerCallbackDto, body);
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, validationError: { target: false, value: false } });
+  if (errors.length > 0) throw new BadRequest('The request is invalid.', flattenValidationErrors(errors));
+  return dto;
+}

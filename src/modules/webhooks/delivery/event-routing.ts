@@ -1,0 +1,43 @@
+// Which endpoints an outbox event goes to (API.md §5). Pure.
+
+export const ALL_EVENTS = '*';
+
+export interface RoutableEvent {
+  orgId: string;
+  type: string;
+  data: unknown;
+  occurredAt: Date;
+}
+
+export interface RoutableEndpoint {
+  id: string;
+  orgId: string;
+  events: readonly string[];
+  createdAt: Date;
+}
+
+/**
+ * The enabled endpoints (the caller passes only those) of the event's
+ * organization that subscribe to its type, by name or with "*".
+ *
+ * - `webhook.test` goes only to the endpoint it was queued for
+ *   (`data.endpointId`), whatever that endpoint subscribes to.
+ * - An endpoint receives events that occurred after it was created: one made
+ *   while older events still wait for fan-out does not get a backlog it never
+ *   asked for (and the result does not depend on how fast the dispatcher is).
+ */
+export function endpointsForEvent<E extends RoutableEndpoint>(event: RoutableEvent, endpoints: readonly E[]): E[] {
+  const sameOrg = endpoints.filter((e) => e.orgId === event.orgId);
+  if (event.type === 'webhook.test') {
+    const target = (event.data as { endpointId?: unknown } | null)?.endpointId;
+    return sameOrg.filter((e) => e.id === target);
+  }
+  return sameOrg.filter(
+    (e) => e.createdAt.getTime() <= event.occurredAt.getTime() && (e.events.includes(ALL_EVENTS) || e.events.includes(event.type)),
+  );
+}
+
+/** The body of every delivery of an event: Standard Webhooks' `{ type, timestamp, data }`. */
+export function deliveryBody(event: { type: string; occurredAt: Date; data: unknown }): string {
+  return JSON.stringify({ type: event.type, timestamp: event.occurredAt.toISOString(), data: event.data });
+}

@@ -1,0 +1,228 @@
+// Inbound partner callbacks (API.md §6): Standard Webhooks signatures made
+// with the `standardwebhooks` package as a partner would, every refusal
+// leaving the release, the dedup table and the outbox untouched, replays
+// answered 200 without effect, and a valid callback moving the release and
+// emitting our outbound event in the same transaction.
+import { Webhook } from 'standardwebhooks';
+import { PartnersService } from '../src/modules/partners/partners.service';
+import { SecretBox } from '../src/platform/crypto/secret-box';
+import { newId } from '../src/platform/ids';
+import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+interface Partner {
+  partnerId: string;
+  secret: string;
+}
+
+describe('Partner callbacks', () => {
+  let t: TestApp;
+  let org: OrgWithKey;
+  let partner: Partner;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { WEBHOOK_WORKERS: '0' } });
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    org = await createOrgWithKey(t);
+    partner = await t.app.get(PartnersService).create(org.orgId, 'Spotify delivery');
+  });
+
+  /** A release of `owner` in `status`, put there directly (the lifecycle's own routes are tested elsewhere). */
+  async function releaseIn(status: string, owner: OrgWithKey = org): Promise<string> {
+    const res = await t.http.post('/v1/releases').set('X-API-Key', owner.key).send({ title: 'Blue Train', artists: ['John Coltrane'] });
+    expect(res.status).toBe(201);
+    await t.prisma.release.update({ where: { id: res.body.id }, data: { status } });
+    return res.body.id;
+  }
+
+  interface SendOptions {
+    id?: string;
+    timestamp?: number;
+    secret?: string;
+    partnerId?: string;
+    headers?: Record<string, string>;
+    unsigned?: boolean;
+  }
+
+  /** Signs like a partner would, with the reference library. */
+  function send(body: object | string, options: SendOptions = {}) {
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    const id = options.id ?? `cb_${newId('evt')}`;
+    const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+    const signature = new Webhook(options.secret ?? partner.secret).sign(id, new Date(timestamp * 1000), raw);
+    const req = t.http.post(`/v1/partners/${options.partnerId ?? partner.partnerId}/callbacks`).set('Content-Type', 'application/json');
+    if (!options.unsigned) req.set({ 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature });
+    if (options.headers) req.set(options.headers);
+    return req.send(raw);
+  }
+
+  /** Everything a refused callback must leave as it was. */
+  async function snapshot(releaseId: string) {
+    const release = await t.prisma.release.findUniqueOrThrow({ where: { id: releaseId } });
+    return {
+      status: release.status,
+      version: release.version,
+      statusReason: release.statusReason,
+      callbacks: await t.prisma.partnerCallback.count({ where: { releaseId } }),
+      events: await t.prisma.outboxEvent.count({ where: { orgId: release.orgId, type: 'release.status_changed' } }),
+    };
+  }
+
+  it('stores the partner secret sealed, never in clear', async () => {
+    expect(partner.partnerId).toMatch(/^ptn_/);
+    expect(partner.secret).toMatch(/^whsec_/);
+    const row = await t.prisma.partner.findUniqueOrThrow({ where: { id: partner.partnerId } });
+    expect(JSON.stringify(row)).not.toContain(partner.secret.slice(6));
+    expect(t.app.get(SecretBox).open(row.secretSealed, `partner-secret:${partner.partnerId}`)).toBe(partner.secret);
+  });
+
+  it('moves the release and emits release.status_changed for a valid callback', async () => {
+    const releaseId = await releaseIn('approved');
+    const before = await snapshot(releaseId);
+    const res = await send({ type: 'release.live', data: { releaseId } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false, releaseId, status: 'live' });
+
+    const release = await t.prisma.release.findUniqueOrThrow({ where: { id: releaseId } });
+    expect(release).toMatchObject({ status: 'live', version: before.version + 1 });
+    const event = await t.prisma.outboxEvent.findFirstOrThrow({ where: { orgId: org.orgId, type: 'release.status_changed' } });
+    expect(event.data).toMatchObject({ previousStatus: 'approved', status: 'live', reason: null, release: { id: releaseId, status: 'live' } });
+    const shown = await t.http.get(`/v1/releases/${releaseId}`).set('X-API-Key', org.key).expect(200);
+    expect(shown.body.status).toBe('live');
+  });
+
+  it('carries the reason of a rejection and a takedown', async () => {
+    const submitted = await releaseIn('submitted');
+    await send({ type: 'release.rejected', data: { releaseId: submitted, reason: 'Cover art below 3000 px.' } }).expect(200);
+    expect(await t.prisma.release.findUniqueOrThrow({ where: { id: submitted } })).toMatchObject({ status: 'rejected', statusReason: 'Cover art below 3000 px.' });
+
+    const live = await releaseIn('live');
+    await send({ type: 'release.taken_down', data: { releaseId: live, reason: 'Rights dispute.' } }).expect(200);
+    expect(await t.prisma.release.findUniqueOrThrow({ where: { id: live } })).toMatchObject({ status: 'taken_down', statusReason: 'Rights dispute.' });
+  });
+
+  it('answers a replayed webhook-id with 200 and changes nothing again', async () => {
+    const releaseId = await releaseIn('approved');
+    const id = 'partner-msg-0001';
+    await send({ type: 'release.live', data: { releaseId } }, { id }).expect(200);
+    const after = await snapshot(releaseId);
+
+    const replay = await send({ type: 'release.live', data: { releaseId } }, { id });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual({ received: true, duplicate: true });
+    // Even a different (validly signed) body under the same webhook-id is a replay.
+    const again = await send({ type: 'release.taken_down', data: { releaseId } }, { id });
+    expect(again.body).toEqual({ received: true, duplicate: true });
+    expect(await snapshot(releaseId)).toEqual(after);
+  });
+
+  it('processes concurrent duplicates exactly once', async () => {
+    const releaseId = await releaseIn('approved');
+    const before = await snapshot(releaseId);
+    const results = await Promise.all(Array.from({ length: 5 }, () => send({ type: 'release.live', data: { releaseId } }, { id: 'concurrent-1' })));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(results.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    expect(await snapshot(releaseId)).toEqual({ ...before, status: 'live', version: before.version + 1, callbacks: 1, events: before.events + 1 });
+  });
+
+  describe('refuses, changing nothing', () => {
+    let releaseId: string;
+    let before: Awaited<ReturnType<typeof snapshot>>;
+    beforeEach(async () => {
+      releaseId = await releaseIn('approved');
+      before = await snapshot(releaseId);
+    });
+    afterEach(async () => {
+      expect(await snapshot(releaseId)).toEqual(before);
+    });
+
+    const body = () => ({ type: 'release.live', data: { releaseId } });
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it.each<[string, () => SendOptions, string]>([
+      ['unsigned', () => ({ unsigned: true }), 'missing_headers'],
+      ['signed with another secret', () => ({ secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64') }), 'no_matching_signature'],
+      ['with a forged signature', () => ({ headers: { 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') } }), 'no_matching_signature'],
+      ['with a signature of another version', () => ({ headers: { 'webhook-signature': 'v1a,abc' } }), 'no_matching_signature'],
+      ['stale (6 minutes old)', () => ({ timestamp: now() - 360 }), 'timestamp_too_old'],
+      ['from the future (6 minutes ahead)', () => ({ timestamp: now() + 360 }), 'timestamp_too_new'],
+      ['with a non-numeric timestamp', () => ({ headers: { 'webhook-timestamp': 'yesterday' } }), 'malformed_timestamp'],
+      ['with the id changed after signing', () => ({ headers: { 'webhook-id': 'another-id' } }), 'no_matching_signature'],
+    ])('a callback %s → 401', async (_name, options, reason) => {
+      const res = await send(body(), options());
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 401, reason });
+    });
+
+    it('a body altered after signing → 401', async () => {
+      const raw = JSON.stringify(body());
+      const id = 'tamper-1';
+      const ts = now();
+      const signature = new Webhook(partner.secret).sign(id, new Date(ts * 1000), raw);
+      const res = await t.http
+        .post(`/v1/partners/${partner.partnerId}/callbacks`)
+        .set({ 'Content-Type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature })
+        .send(raw.replace('release.live', 'release.taken_down'));
+      expect(res.status).toBe(401);
+    });
+
+    it('an unknown partner → 401, indistinguishable from a bad signature', async () => {
+      const unknown = await send(body(), { partnerId: newId('ptn') });
+      const malformed = await send(body(), { partnerId: 'not-a-partner' });
+      const badSignature = await send(body(), { secret: 'whsec_' + Buffer.alloc(32, 9).toString('base64') });
+      for (const res of [unknown, malformed]) {
+        expect(res.status).toBe(401);
+        expect({ ...res.body, requestId: undefined, instance: undefined }).toEqual({ ...badSignature.body, requestId: undefined, instance: undefined });
+      }
+    });
+
+    it("another partner's secret → 401", async () => {
+      const other = await t.app.get(PartnersService).create(org.orgId, 'Apple delivery');
+      expect((await send(body(), { secret: other.secret })).status).toBe(401);
+    });
+
+    it('malformed JSON → 400', async () => {
+      const res = await send('{"type": "release.live", "data": ');
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toBe('The request body is not valid JSON.');
+    });
+
+    it('an invalid body (signed) → 400 naming the fields; unsigned → 401 before any validation', async () => {
+      const invalid = { type: 'release.exploded', data: { releaseId, extra: true } };
+      const res = await send(invalid);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['data.extra', 'type']);
+      expect((await send(invalid, { unsigned: true })).status).toBe(401);
+      expect((await send([1, 2])).status).toBe(400);
+      expect((await send({ type: 'release.live' })).status).toBe(400);
+    });
+
+    it('an unknown release, or one of another organization → 404', async () => {
+      const missing = await send({ type: 'release.live', data: { releaseId: newId('rel') } });
+      expect(missing.status).toBe(404);
+      const stranger = await createOrgWithKey(t);
+      const theirs = await releaseIn('approved', stranger);
+      const theirsBefore = await snapshot(theirs);
+      expect((await send({ type: 'release.live', data: { releaseId: theirs } })).status).toBe(404);
+      expect(await snapshot(theirs)).toEqual(theirsBefore);
+    });
+
+    it('an illegal transition → 409, and the same webhook-id may be retried once the release can move', async () => {
+      await t.prisma.release.update({ where: { id: releaseId }, data: { status: 'draft' } });
+      before = await snapshot(releaseId);
+      const res = await send(body(), { id: 'retry-after-409' });
+      expect(res.status).toBe(409);
+      expect(res.body.detail).toMatch(/draft cannot move to live/);
+      expect(await snapshot(releaseId)).toEqual(before);
+
+      // The refusal recorded nothing, so the partner's retry is processed, not treated as a replay.
+      await t.prisma.release.update({ where: { id: releaseId }, data: { status: 'approved' } });
+      const retried = await send(body(), { id: 'retry-after-409' });
+      expect(retried.body).toEqual({ received: true, duplicate: false, releaseId, status: 'live' });
+      before = await snapshot(releaseId);
+    });
+  });
+});
