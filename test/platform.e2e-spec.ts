@@ -74,3 +74,29 @@ describe('HTTP platform', () => {
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/health/live', '/v1/api-keys', '/v1/oauth/token']));
   });
 });
+
+describe('OpenAPI cross-cutting description', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('documents Idempotency-Key on every authenticated POST and PATCH, and problem+json errors on every mutating route', async () => {
+    const doc = (await t.http.get('/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ $ref?: string }>; responses: Record<string, unknown> }>>;
+    };
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of ['post', 'patch']) {
+        const op = item[method];
+        if (!op || !(op.security?.length ?? 0)) continue;
+        checked++;
+        expect({ path, method, has: op.parameters?.some((p) => p.$ref === '#/components/parameters/IdempotencyKey') }).toEqual({ path, method, has: true });
+        expect(op.responses.default).toBeDefined();
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(doc.paths['/v1/oauth/token'].post.parameters ?? []).not.toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
+  });
+});
