@@ -127,6 +127,85 @@ describe('Partner callbacks', () => {
     expect(await snapshot(releaseId)).toEqual({ ...before, status: 'live', version: before.version + 1, callbacks: 1, events: before.events + 1 });
   });
 
+  describe('audit trail', () => {
+    /** The audit event a callback answered with, as the partner's organization reads it (GET /v1/audit-events). */
+    async function auditedAs(res: { headers: Record<string, string> }) {
+      const requestId = res.headers['x-request-id'];
+      expect(requestId).toBeTruthy();
+      const page = await t.http.get('/v1/audit-events').query({ actorId: partner.partnerId, limit: 100 }).set('X-API-Key', org.key).expect(200);
+      const events = page.body.data.filter((event: { requestId: string }) => event.requestId === requestId);
+      expect(events).toHaveLength(1);
+      // Recorded once, in the partner's organization: nothing of it is left outside.
+      expect(await t.prisma.auditEvent.count({ where: { requestId } })).toBe(1);
+      return events[0];
+    }
+
+    it("records a valid callback as the partner, in the release's organization", async () => {
+      const releaseId = await releaseIn('approved');
+      const res = await send({ type: 'release.live', data: { releaseId } }).expect(200);
+      expect(await auditedAs(res)).toMatchObject({
+        orgId: org.orgId,
+        actor: { type: 'partner', id: partner.partnerId },
+        action: 'partner.callback',
+        resource: { type: 'release' },
+        outcome: 'success',
+        statusCode: 200,
+        changes: { fields: ['type', 'data'], values: { type: 'release.live' } },
+      });
+      expect((await t.http.get('/v1/audit-events/verify').set('X-API-Key', org.key).expect(200)).body).toMatchObject({ ok: true });
+    });
+
+    it('records a replay as the partner too, as a success', async () => {
+      const releaseId = await releaseIn('approved');
+      await send({ type: 'release.live', data: { releaseId } }, { id: 'audited-replay' }).expect(200);
+      const replay = await send({ type: 'release.live', data: { releaseId } }, { id: 'audited-replay' }).expect(200);
+      expect(replay.body).toEqual({ received: true, duplicate: true });
+      expect(await auditedAs(replay)).toMatchObject({
+        orgId: org.orgId,
+        actor: { type: 'partner', id: partner.partnerId },
+        action: 'partner.callback',
+        outcome: 'success',
+        statusCode: 200,
+      });
+    });
+
+    it("records a refusal after authentication (409) as the partner's denial", async () => {
+      const releaseId = await releaseIn('draft');
+      const res = await send({ type: 'release.live', data: { releaseId } }).expect(409);
+      expect(await auditedAs(res)).toMatchObject({ actor: { type: 'partner', id: partner.partnerId }, outcome: 'denied', statusCode: 409 });
+    });
+
+    it("records a bad signature naming a known partner as a denial in that partner's organization, answered as for an unknown one", async () => {
+      const releaseId = await releaseIn('approved');
+      const before = await snapshot(releaseId);
+      const forged = await send({ type: 'release.live', data: { releaseId } }, { secret: 'whsec_' + Buffer.alloc(32, 5).toString('base64') });
+      expect(forged.status).toBe(401);
+      expect(await auditedAs(forged)).toMatchObject({
+        orgId: org.orgId,
+        actor: { type: 'partner', id: partner.partnerId },
+        action: 'partner.callback',
+        outcome: 'denied',
+        statusCode: 401,
+      });
+      expect(await snapshot(releaseId)).toEqual(before);
+
+      // An unknown partner id stays anonymous and outside any organization; the caller cannot tell the two apart.
+      const unknown = await send({ type: 'release.live', data: { releaseId } }, { partnerId: newId('ptn') });
+      expect({ ...unknown.body, requestId: undefined, instance: undefined }).toEqual({ ...forged.body, requestId: undefined, instance: undefined });
+      const event = await t.prisma.auditEvent.findFirstOrThrow({ where: { requestId: unknown.headers['x-request-id'] } });
+      expect(event).toMatchObject({ orgId: null, actorType: 'anonymous', actorId: null, outcome: 'denied', statusCode: 401 });
+    });
+
+    it('is not visible to another organization', async () => {
+      const releaseId = await releaseIn('approved');
+      const res = await send({ type: 'release.live', data: { releaseId } }).expect(200);
+      const stranger = await createOrgWithKey(t);
+      const page = await t.http.get('/v1/audit-events').query({ actorId: partner.partnerId }).set('X-API-Key', stranger.key).expect(200);
+      expect(page.body.data).toEqual([]);
+      expect((await auditedAs(res)).orgId).toBe(org.orgId);
+    });
+  });
+
   describe('refuses, changing nothing', () => {
     let releaseId: string;
     let before: Awaited<ReturnType<typeof snapshot>>;

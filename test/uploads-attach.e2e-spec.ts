@@ -150,4 +150,20 @@ describe('Track audio', () => {
     await as(org.key).put(audioUrl, { uploadId: other.id }).expect(409);
     await as(org.key).delete(audioUrl).expect(409);
   });
+
+  it('checks the track (404), then the upload (404, 422), then the release status (409)', async () => {
+    const { releaseId, trackId, audioUrl } = await draftWithTrack(org.key, { upc: UPC, releaseDate: '2026-06-01' }, { isrc: freshIsrc() });
+    const audio = await upload(org.key, wav());
+    await as(org.key).put(audioUrl, { uploadId: audio.id }).expect(200);
+    await as(org.key).post(`/v1/releases/${releaseId}/submit`).expect(200);
+    const lossy = await upload(org.key, mp3());
+
+    const unknownTrack = `/v1/releases/${releaseId}/tracks/trk_01JF3Z0000000000000000000A/audio`;
+    expect((await as(org.key).put(unknownTrack, { uploadId: 'upl_01JF3Z0000000000000000000A' }).expect(404)).body.detail).toBe('The track does not exist.');
+    expect((await as(org.key).put(audioUrl, { uploadId: 'upl_01JF3Z0000000000000000000A' }).expect(404)).body.detail).toBe('The upload does not exist.');
+    await as(org.key).put(audioUrl, { uploadId: lossy.id }).expect(422);
+    await as(org.key).put(audioUrl, { uploadId: audio.id }).expect(409);
+    const release = await as(org.key).get(`/v1/releases/${releaseId}`).expect(200);
+    expect(release.body.tracks).toEqual([expect.objectContaining({ id: trackId, audioUploadId: audio.id })]);
+  });
 });

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { setAuditActor } from '../../platform/audit/audit-actor';
 import { Audited } from '../../platform/audit/audited.decorator';
 import { Public } from '../../platform/auth/public.decorator';
 import { PartnerCallbackDto } from './dto/partner-callback.dto';
@@ -17,7 +18,8 @@ export class PartnerCallbacksController {
    * with its shared secret is the authentication, checked in the service over
    * the raw body (configure-http keeps it as req.rawBody). The body is not
    * bound to a DTO here because validation must not run — and answer 400 —
-   * before the signature is checked.
+   * before the signature is checked. There is no principal, so the request
+   * is audited as the partner it names (see PartnerCallbacksService.receive).
    */
   @Post(':partnerId/callbacks')
   @Public()
@@ -39,6 +41,7 @@ export class PartnerCallbacksController {
       { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
       req.rawBody,
       req.body,
+      (sender) => setAuditActor(req, { orgId: sender.orgId, actorType: 'partner', actorId: sender.partnerId }),
     );
   }
 }

@@ -7,11 +7,17 @@ import { PrismaService } from '../../platform/database/prisma.service';
 import { BadRequest, DomainError, problemType } from '../../platform/http/problem-details';
 import { flattenValidationErrors } from '../../platform/http/validation';
 import { looksLikeId } from '../../platform/ids';
+import { ReleasesService } from '../releases/releases.service';
 import { SECRET_PREFIX, StandardWebhookHeaders, verifyStandardWebhook } from '../webhooks/standard-webhooks';
 import { PARTNER_CALLBACK_TARGETS, PartnerCallbackDto } from './dto/partner-callback.dto';
-import { PartnerReleaseTransitions } from './partner-release-transitions';
 import { PartnersRepository } from './partners.repository';
 import { partnerSecretContext } from './partners.service';
+
+/** The partner a callback names, as far as the callback flow tells its caller. */
+export interface CallbackSender {
+  partnerId: string;
+  orgId: string;
+}
 
 export type CallbackOutcome =
   | { received: true; duplicate: false; releaseId: string; status: string }
@@ -50,11 +56,25 @@ export class PartnerCallbacksService {
     private readonly prisma: PrismaService,
     private readonly partners: PartnersRepository,
     private readonly box: SecretBox,
-    private readonly transitions: PartnerReleaseTransitions,
+    private readonly releases: ReleasesService,
   ) {}
 
-  async receive(partnerId: string, headers: StandardWebhookHeaders, rawBody: Buffer | undefined, body: unknown): Promise<CallbackOutcome> {
+  /**
+   * `identified` learns the named partner when it exists, before the
+   * signature is checked, so that the request — a refusal as much as a
+   * success — is audited in that partner's organization (its owners see
+   * forgeries too). It changes nothing in the answer, which therefore still
+   * does not tell whether the partner exists.
+   */
+  async receive(
+    partnerId: string,
+    headers: StandardWebhookHeaders,
+    rawBody: Buffer | undefined,
+    body: unknown,
+    identified: (sender: CallbackSender) => void = () => undefined,
+  ): Promise<CallbackOutcome> {
     const partner = looksLikeId('ptn', partnerId) ? await this.partners.findForCallback(partnerId) : null;
+    if (partner) identified({ partnerId: partner.id, orgId: partner.orgId });
     const secret = partner ? this.box.open(partner.secretSealed, partnerSecretContext(partner.id)) : this.dummySecret;
     const verified = verifyStandardWebhook(secret, headers, rawBody?.toString('utf8') ?? '', Math.floor(Date.now() / 1000));
     if (!verified.ok) throw new CallbackUnauthenticated(verified.reason);
@@ -72,7 +92,7 @@ export class PartnerCallbacksService {
         releaseId: callback.data.releaseId,
       });
       if (!fresh) return { received: true, duplicate: true };
-      const release = await this.transitions.apply(tx, partner.orgId, callback.data.releaseId, PARTNER_CALLBACK_TARGETS[callback.type], callback.data.reason ?? null);
+      const release = await this.releases.applyTransition(tx, partner.orgId, callback.data.releaseId, PARTNER_CALLBACK_TARGETS[callback.type], callback.data.reason);
       return { received: true, duplicate: false, releaseId: release.id, status: release.status };
     });
   }

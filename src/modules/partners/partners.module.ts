@@ -2,15 +2,14 @@ import { Module } from '@nestjs/common';
 import { ReleasesModule } from '../releases/releases.module';
 import { PartnerCallbacksController } from './partner-callbacks.controller';
 import { PartnerCallbacksService } from './partner-callbacks.service';
-import { PartnerReleaseTransitions } from './partner-release-transitions';
 import { PartnersRepository } from './partners.repository';
 import { PartnersService } from './partners.service';
 
-/** Delivery partners and their signed status callbacks (API.md §6). SecretBox, PrismaService, OutboxWriter are global. */
+/** Delivery partners and their signed status callbacks (API.md §6). SecretBox and PrismaService are global. */
 @Module({
   imports: [ReleasesModule],
   controllers: [PartnerCallbacksController],
-  providers: [PartnersRepository, PartnersService, PartnerCallbacksService, PartnerReleaseTransitions],
+  providers: [PartnersRepository, PartnersService, PartnerCallbacksService],
   exports: [PartnersService],
 })
 export class PartnersModule {}

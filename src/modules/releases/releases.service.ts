@@ -120,12 +120,27 @@ export class ReleasesService {
 
   /** Back-office transitions (POST /status); an illegal one is 409. */
   async changeStatus(orgId: string, id: string, dto: ChangeStatusDto, ifMatch?: IfMatchCondition): Promise<ReleaseView> {
-    return this.prisma.transaction(async (tx) => {
-      const current = await this.lockForChange(tx, orgId, id, { ifMatch });
-      const check = checkBackOfficeTransition(current.status as ReleaseStatus, dto.status);
-      if (!check.ok) throw new Conflict(check.reason);
-      return this.transition(tx, current, dto.status, dto.reason ?? null);
-    });
+    return this.prisma.transaction((tx) => this.applyTransition(tx, orgId, id, dto.status, dto.reason, { ifMatch }));
+  }
+
+  /**
+   * A back-office transition inside the caller's transaction: locks the
+   * release (404, then 412 for `ifMatch`), refuses what the lifecycle does not
+   * allow (409), then moves it and records `release.status_changed`. POST
+   * /status and partner callbacks (whose dedup row commits with it) both use it.
+   */
+  async applyTransition(
+    tx: Tx,
+    orgId: string,
+    releaseId: string,
+    to: ReleaseStatus,
+    reason?: string | null,
+    options: Pick<LockOptions, 'ifMatch'> = {},
+  ): Promise<ReleaseView> {
+    const current = await this.lockForChange(tx, orgId, releaseId, { ifMatch: options.ifMatch });
+    const check = checkBackOfficeTransition(current.status as ReleaseStatus, to);
+    if (!check.ok) throw new Conflict(check.reason);
+    return this.transition(tx, current, to, reason ?? null);
   }
 
   /**

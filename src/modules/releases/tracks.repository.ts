@@ -75,6 +75,12 @@ export class TracksRepository {
     return this.findOneForOrg(tx, orgId, releaseId, id);
   }
 
+  /** Sets (or with null clears) the track's audio upload; null when no such track. */
+  async setAudio(tx: Tx, orgId: string, releaseId: string, id: string, audioUploadId: string | null): Promise<TrackRow | null> {
+    const { count } = await tx.track.updateMany({ where: { id, orgId, releaseId }, data: { audioUploadId, updatedAt: new Date() } });
+    return count === 1 ? this.findOneForOrg(tx, orgId, releaseId, id) : null;
+  }
+
   async delete(tx: Tx, orgId: string, releaseId: string, id: string): Promise<boolean> {
     const { count } = await tx.track.deleteMany({ where: { id, orgId, releaseId } });
     return count === 1;

@@ -11,6 +11,15 @@ import { presentTrack, TrackRow, TrackView } from './release.presenter';
 import { asJson, assertDraft, ReleasesService } from './releases.service';
 import { TracksRepository } from './tracks.repository';
 
+export interface SetAudioOptions {
+  /**
+   * Runs inside the transaction, after the track is found (404) and before
+   * the draft check (409): the uploads module checks the upload there and
+   * locks it FOR SHARE until commit, so it cannot be deleted while attached.
+   */
+  beforeChange?: (tx: Tx) => Promise<unknown>;
+}
+
 /**
  * Track rules. A track change is a change of its release: it takes the
  * release's row lock (so track numbers are assigned without races), is
@@ -62,6 +71,26 @@ export class TracksService {
         await this.assertTrackNumberFree(tx, orgId, releaseId, fields.trackNumber, trackId);
       }
       const row = await this.tracks.update(tx, orgId, releaseId, trackId, fields, contributors);
+      if (!row) throw new NotFound('track');
+      await this.releases.write(tx, release);
+      return this.recorded(tx, orgId, 'track.updated', row);
+    });
+  }
+
+  /**
+   * Sets the track's audio upload, or with null detaches it. Whether the
+   * upload may be attached is the uploads module's rule: it checks (and
+   * locks) it in `options.beforeChange`. Setting the audio it already has
+   * changes nothing: no new version, no event.
+   */
+  setAudio(orgId: string, releaseId: string, trackId: string, audioUploadId: string | null, options: SetAudioOptions = {}): Promise<TrackView> {
+    return this.prisma.transaction(async (tx) => {
+      const release = await this.releases.lockForChange(tx, orgId, releaseId);
+      const current = await this.find(tx, orgId, releaseId, trackId);
+      await options.beforeChange?.(tx);
+      assertDraft(release);
+      if (current.audioUploadId === audioUploadId) return presentTrack(current);
+      const row = await this.tracks.setAudio(tx, orgId, releaseId, trackId, audioUploadId);
       if (!row) throw new NotFound('track');
       await this.releases.write(tx, release);
       return this.recorded(tx, orgId, 'track.updated', row);

@@ -7,7 +7,6 @@ import { HashingTempFileEngine, prepareTempDir } from './hashing-temp-file-engin
 import { LocalDiskUploadStorage } from './storage/local-disk-upload-storage';
 import { UPLOAD_STORAGE } from './storage/upload-storage';
 import { TrackAudioController } from './track-audio.controller';
-import { TrackAudioRepository } from './track-audio.repository';
 import { TrackAudioService } from './track-audio.service';
 import { UploadsController } from './uploads.controller';
 import { UploadsRepository } from './uploads.repository';
@@ -50,7 +49,6 @@ const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
   providers: [
     UploadsRepository,
     UploadsService,
-    TrackAudioRepository,
     TrackAudioService,
     {
       provide: UPLOAD_STORAGE,

@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { AuditTrail } from '../audit/audit-trail';
-import { actorOf, outcomeFor, requestFacts, routeTemplateOf } from '../audit/audit-draft';
+import { auditIdentityOf } from '../audit/audit-actor';
+import { outcomeFor, requestFacts, routeTemplateOf } from '../audit/audit-draft';
 import { OAuthError } from '../auth/oauth-error';
 import type { AuthSubject } from '../auth/auth-errors';
-import { principalOf } from '../auth/principal';
 import { classifyDatabaseError } from '../database/database-errors';
 import {
   DomainError,
@@ -58,12 +58,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const wanted = DENIAL_ACTIONS[status] !== undefined || (MUTATING.has(req.method) && status !== 404 && status >= 400);
     if (!this.audit || recorded || !wanted) return send();
     (req as Request & { auditRecorded?: boolean }).auditRecorded = true;
-    // The caller if authenticated, else the key a refused credential belonged to.
-    const principal = principalOf(req) ?? (error as { subject?: AuthSubject } | null)?.subject;
+    // The caller if authenticated, else the key a refused credential belonged to, else the actor the route named.
     void this.audit
       .record({
-        orgId: principal?.orgId ?? null,
-        ...actorOf(principal),
+        ...auditIdentityOf(req, (error as { subject?: AuthSubject } | null)?.subject),
         action: DENIAL_ACTIONS[status] ?? 'request.reject',
         resourceType: null,
         resourceId: null,

@@ -5,7 +5,8 @@ import type { Request, Response } from 'express';
 import { from, lastValueFrom, Observable, of } from 'rxjs';
 import { AuditTrail } from '../audit/audit-trail';
 import { AUDITED, AuditedOptions } from '../audit/audited.decorator';
-import { AuditDraft, actorOf, auditedChanges, defaultAction, outcomeFor, requestFacts } from '../audit/audit-draft';
+import { auditIdentityOf } from '../audit/audit-actor';
+import { AuditDraft, auditedChanges, defaultAction, outcomeFor, requestFacts } from '../audit/audit-draft';
 import { principalOf } from '../auth/principal';
 import { PrismaService } from '../database/prisma.service';
 import { BadRequest } from '../http/problem-details';
@@ -119,20 +120,16 @@ export class RequestTransactionInterceptor implements NestInterceptor {
   private describe(context: ExecutionContext, req: Request): DraftFor {
     const options = this.reflector.get<AuditedOptions | undefined>(AUDITED, context.getHandler()) ?? {};
     const fallback = defaultAction(this.reflector.get<string>(PATH_METADATA, context.getClass()) ?? '', context.getHandler().name);
-    return (request, status) => {
-      const principal = principalOf(request);
-      return {
-        orgId: principal?.orgId ?? null,
-        ...actorOf(principal),
-        action: options.action ?? fallback.action,
-        resourceType: options.resourceType ?? fallback.resourceType,
-        resourceId: resourceIdOf(request, undefined),
-        outcome: outcomeFor(status),
-        statusCode: status,
-        ...requestFacts(request),
-        changes: auditedChanges(request.body),
-      };
-    };
+    return (request, status) => ({
+      ...auditIdentityOf(request),
+      action: options.action ?? fallback.action,
+      resourceType: options.resourceType ?? fallback.resourceType,
+      resourceId: resourceIdOf(request, undefined),
+      outcome: outcomeFor(status),
+      statusCode: status,
+      ...requestFacts(request),
+      changes: auditedChanges(request.body),
+    });
   }
 }
 

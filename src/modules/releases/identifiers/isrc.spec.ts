@@ -70,3 +70,11 @@ describe('normalizeIsrc', () => {
     expect(normalizeIsrc(12 as unknown as string)).toBeNull();
   });
 });
+
+describe('normalizeIsrc and non-ASCII input', () => {
+  it('refuses letters whose upper case is longer or ASCII-looking', () => {
+    expect(normalizeIsrc('ßRC17607839')).toBeNull();
+    expect(normalizeIsrc('ＵSRC17607839')).toBeNull();
+    expect(normalizeIsrc('usrc17607839')).toBe('USRC17607839');
+  });
+});

@@ -22,6 +22,9 @@ const HYPHENATED = /^([A-Z]{2})-([A-Z0-9]{3})-(\d{2})-(\d{5})$/;
  */
 export function normalizeIsrc(input: string): string | null {
   if (typeof input !== 'string') return null;
+  // ASCII only, checked before case folding: Unicode upper-casing can change
+  // the length ('ß' → 'SS') and turn a non-code into a valid-looking one.
+  if (!/^[\x21-\x7e]*$/.test(input)) return null;
   const upper = input.toUpperCase();
   const match = COMPACT.exec(upper) ?? HYPHENATED.exec(upper);
   return match ? match.slice(1, 5).join('') : null;

@@ -21,6 +21,9 @@ function iswcCheckDigit(workDigits: string): number {
  */
 export function normalizeIswc(input: string): string | null {
   if (typeof input !== 'string') return null;
+  // ASCII only, checked before case folding: Unicode upper-casing can change
+  // the length ('ß' → 'SS') and turn a non-code into a valid-looking one.
+  if (!/^[\x21-\x7e]*$/.test(input)) return null;
   const upper = input.toUpperCase();
   const match = DISPLAY.exec(upper) ?? COMPACT.exec(upper);
   if (!match) return null;
