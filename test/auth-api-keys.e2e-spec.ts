@@ -12,7 +12,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 type Res = supertest.Response;
 
 const PROBLEM_JSON = /^application\/problem\+json/;
-const KEY_VIEW_FIELDS = ['allowedIps', 'createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'rotatedFromId', 'scopes'];
+const KEY_VIEW_FIELDS = ['allowedIps', 'createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'requireSignedRequests', 'revokedAt', 'rotatedFromId', 'scopes', 'signingPublicKey'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -307,6 +307,8 @@ describe('API keys (auth through the real guards)', () => {
         lastUsedAt: null,
         revokedAt: null,
         rotatedFromId: null,
+        requireSignedRequests: null,
+        signingPublicKey: null,
       });
       const key = res.body.key as string;
       expect(res.text.split(key)).toHaveLength(2); // exactly once

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { JsonWebKey } from 'node:crypto';
 import type { ApiKey } from '../../generated/prisma/client';
 import { AppConfig } from '../../config/app-config';
 import { Forbidden, Unauthenticated } from '../../platform/auth/auth-errors';
-import type { AuthPrincipal } from '../../platform/auth/principal';
+import type { AuthPrincipal, SigningRequirement } from '../../platform/auth/principal';
 import { isScope, Scope } from '../../platform/auth/scopes';
 import type { AccessTokenClaims } from '../../platform/auth/token-signer';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -79,11 +80,26 @@ export class ApiKeyAuthenticator {
       throw new Forbidden('This API key may not be used from your address.', { reason: 'ip_not_allowed' }, subject);
     }
     this.lastUsed.record(row.id);
+    const signing = signingRequirementOf(row);
     return {
       orgId: row.orgId,
       keyId: row.id,
       credential,
       scopes: row.scopes.filter(isScope),
+      ...(signing ? { signing } : {}),
     };
   }
+}
+
+/**
+ * What the key's request signatures are verified with (API.md §1b), from the
+ * row already at hand, so verification costs no extra query. A database
+ * CHECK keeps the algorithm and its material together.
+ */
+export function signingRequirementOf(row: Pick<ApiKey, 'id' | 'signatureAlg' | 'signingSecretSealed' | 'signingPublicKey'>): SigningRequirement | undefined {
+  if (row.signatureAlg === null) return undefined;
+  if (row.signatureAlg === 'hmac-sha256' && row.signingSecretSealed) return { alg: 'hmac-sha256', sealedSecret: row.signingSecretSealed };
+  if (row.signatureAlg === 'ed25519' && row.signingPublicKey) return { alg: 'ed25519', publicKey: row.signingPublicKey as JsonWebKey };
+  // Fails closed (500), never open: a key that requires signatures is never let through unsigned.
+  throw new Error(`API key ${row.id} requires ${row.signatureAlg} signatures but has no usable key material`);
 }

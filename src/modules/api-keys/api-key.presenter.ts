@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { JsonWebKey } from 'node:crypto';
 import type { ApiKey } from '../../generated/prisma/client';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../platform/auth/signatures/signing-keys';
 
 /** The public shape of a key (API.md §2). Never contains the secret or its hash. */
 export class ApiKeyView {
@@ -13,10 +15,18 @@ export class ApiKeyView {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) rotatedFromId: string | null;
+  @ApiProperty({ enum: SIGNATURE_ALGORITHMS, nullable: true, description: 'Whether requests with this key must be signed (RFC 9421), and how.' })
+  requireSignedRequests: SignatureAlgorithm | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The registered Ed25519 public JWK (ed25519 keys only).' })
+  signingPublicKey: JsonWebKey | null;
 }
 
 export class CreatedApiKeyView extends ApiKeyView {
   @ApiProperty({ description: 'The key itself. Shown in this response only; store it now.' }) key: string;
+  @ApiPropertyOptional({
+    description: 'hmac-sha256 keys only: the base64 signing secret (32 bytes; the HMAC key is the decoded bytes). Shown in this response only.',
+  })
+  signingSecret?: string;
 }
 
 export class ApiKeyPageView {
@@ -36,9 +46,11 @@ export function presentApiKey(row: ApiKey): ApiKeyView {
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
     rotatedFromId: row.rotatedFromId,
+    requireSignedRequests: (row.signatureAlg as SignatureAlgorithm | null) ?? null,
+    signingPublicKey: (row.signingPublicKey as JsonWebKey | null) ?? null,
   };
 }
 
-export function presentCreatedApiKey(row: ApiKey, key: string): CreatedApiKeyView {
-  return { ...presentApiKey(row), key };
+export function presentCreatedApiKey(row: ApiKey, key: string, signingSecret?: string): CreatedApiKeyView {
+  return { ...presentApiKey(row), key, ...(signingSecret ? { signingSecret } : {}) };
 }

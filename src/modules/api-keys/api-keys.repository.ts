@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKey } from '../../generated/prisma/client';
+import type { ApiKey, Prisma } from '../../generated/prisma/client';
 import { PrismaService, Tx } from '../../platform/database/prisma.service';
 
 export interface NewApiKeyRow {
@@ -14,6 +14,10 @@ export interface NewApiKeyRow {
   expiresAt: Date | null;
   rotatedFromId?: string | null;
   createdById?: string | null;
+  /** Signed requests (API.md §1b): the algorithm and its material, sealed secret or public JWK. */
+  signatureAlg?: string | null;
+  signingSecretSealed?: string | null;
+  signingPublicKey?: Prisma.InputJsonObject;
 }
 
 /**

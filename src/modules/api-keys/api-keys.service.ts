@@ -8,6 +8,8 @@ import { BadRequest, Conflict, FieldError, NotFound } from '../../platform/http/
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
+import { SecretBox } from '../../platform/crypto/secret-box';
+import { generateSigningSecret, parseEd25519PublicJwk, signingSecretContext } from '../../platform/auth/signatures/signing-keys';
 import { AppConfig } from '../../config/app-config';
 import { ApiKeyAuthenticator, keyUnusableReason } from './api-key-authenticator';
 import { ApiKeyView, CreatedApiKeyView, presentApiKey, presentCreatedApiKey } from './api-key.presenter';
@@ -18,6 +20,9 @@ import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 
+/** A key's signed-request requirement as issued (API.md §1b); an HMAC secret is made at issue time. */
+type SigningSpec = { alg: 'hmac-sha256' } | { alg: 'ed25519'; publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string } };
+
 interface KeySpec {
   orgId: string;
   name: string;
@@ -27,6 +32,7 @@ interface KeySpec {
   expiresAt: Date | null;
   rotatedFromId?: string;
   createdById?: string;
+  signing?: SigningSpec;
 }
 
 @Injectable()
@@ -37,6 +43,7 @@ export class ApiKeysService {
     private readonly repository: ApiKeysRepository,
     private readonly outbox: OutboxWriter,
     private readonly authenticator: ApiKeyAuthenticator,
+    private readonly box: SecretBox,
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -48,10 +55,15 @@ export class ApiKeysService {
     if (!parsedIps.ok) {
       for (const entry of parsedIps.invalid) errors.push({ field: 'allowedIps', message: `"${entry.slice(0, 64)}" is not an IPv4/IPv6 address or CIDR range` });
     }
+    const signing = signingSpecOf(dto, errors);
     if (errors.length || !parsedIps.ok) throw new BadRequest('The request is invalid.', errors);
 
     const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
     const limits = inheritCallerLimits(caller, parsedIps.ranges, expiresAt);
+    // Like an allowlist, the signing requirement is a limit a key cannot shed by minting another.
+    if (caller?.signatureAlg && !signing) {
+      throw new Forbidden('A key that requires signed requests can only create keys that require them too; set requireSignedRequests.');
+    }
     return this.prisma.transaction((tx) =>
       this.issue(tx, {
         orgId: principal.orgId,
@@ -61,6 +73,7 @@ export class ApiKeysService {
         allowedIps: limits.allowedIps,
         expiresAt: limits.expiresAt,
         createdById: principal.keyId,
+        signing,
       }),
     );
   }
@@ -83,6 +96,10 @@ export class ApiKeysService {
    * A new key with the same name, scopes and IPs; the old one keeps working
    * for the grace period, then stops (API.md §2). Rotating hands out a working
    * secret, so the caller must hold every scope of the key it rotates.
+   * The signing requirement carries over: an hmac-sha256 key gets a new
+   * signing secret with its new key (returned once; the old key keeps its own
+   * secret for the grace period), an ed25519 key keeps its public key (the
+   * private key never left the client; to change it, create a new key).
    */
   async rotate(principal: AuthPrincipal, id: string, gracePeriodSeconds?: number | null): Promise<CreatedApiKeyView> {
     // null and absent both mean "the default": a client that spells out null must not lose its old key at once.
@@ -107,6 +124,7 @@ export class ApiKeysService {
         expiresAt: old.expiresAt,
         rotatedFromId: old.id,
         createdById: principal.keyId,
+        signing: rotatedSigningSpec(old),
       }, 'api_key.rotated');
       return next;
     });
@@ -133,8 +151,10 @@ export class ApiKeysService {
 
   private async issue(tx: Tx, spec: KeySpec, event: 'api_key.created' | 'api_key.rotated' = 'api_key.created'): Promise<CreatedApiKeyView> {
     const key = generateApiKey(spec.mode);
+    const id = newId('key');
+    const signingSecret = spec.signing?.alg === 'hmac-sha256' ? generateSigningSecret() : undefined;
     const row = await this.repository.create(tx, {
-      id: newId('key'),
+      id,
       orgId: spec.orgId,
       name: spec.name,
       mode: spec.mode,
@@ -145,9 +165,13 @@ export class ApiKeysService {
       expiresAt: spec.expiresAt,
       rotatedFromId: spec.rotatedFromId ?? null,
       createdById: spec.createdById ?? null,
+      signatureAlg: spec.signing?.alg ?? null,
+      // Sealed under the key's id: a sealed secret copied to another row does not open.
+      signingSecretSealed: signingSecret ? this.box.seal(signingSecret, signingSecretContext(id)) : null,
+      signingPublicKey: spec.signing?.alg === 'ed25519' ? spec.signing.publicKey : undefined,
     });
     await this.outbox.record(tx, spec.orgId, event, eventData(row));
-    return presentCreatedApiKey(row, key);
+    return presentCreatedApiKey(row, key, signingSecret);
   }
 
   /** No privilege escalation: a credential can only hand out scopes it holds itself. */
@@ -193,6 +217,36 @@ function inheritCallerLimits(
     expiresAt ??= caller.expiresAt;
   }
   return { allowedIps, expiresAt };
+}
+
+/** The requested signing requirement, or field errors when it is inconsistent (API.md §1b, §2). */
+function signingSpecOf(dto: CreateApiKeyDto, errors: FieldError[]): SigningSpec | undefined {
+  const alg = dto.requireSignedRequests ?? undefined;
+  const publicKey = dto.signingPublicKey ?? undefined;
+  if (alg !== 'ed25519') {
+    if (publicKey !== undefined) errors.push({ field: 'signingPublicKey', message: 'signingPublicKey is only for requireSignedRequests "ed25519"' });
+    return alg === 'hmac-sha256' ? { alg } : undefined;
+  }
+  if (publicKey === undefined) {
+    errors.push({ field: 'signingPublicKey', message: 'requireSignedRequests "ed25519" needs signingPublicKey, the Ed25519 public JWK' });
+    return undefined;
+  }
+  const parsed = parseEd25519PublicJwk(publicKey);
+  if (!parsed.ok) {
+    errors.push({ field: 'signingPublicKey', message: parsed.message });
+    return undefined;
+  }
+  return { alg, publicKey: parsed.jwk };
+}
+
+function rotatedSigningSpec(old: ApiKey): SigningSpec | undefined {
+  if (old.signatureAlg === 'hmac-sha256') return { alg: 'hmac-sha256' };
+  if (old.signatureAlg === 'ed25519') {
+    const parsed = parseEd25519PublicJwk(old.signingPublicKey);
+    if (!parsed.ok) throw new Error(`API key ${old.id} has an unusable signing public key`);
+    return { alg: 'ed25519', publicKey: parsed.jwk };
+  }
+  return undefined;
 }
 
 function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {

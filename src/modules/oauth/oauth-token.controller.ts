@@ -5,6 +5,7 @@ import { DomainError } from '../../platform/http/problem-details';
 import { OAuthError } from '../../platform/auth/oauth-error';
 import type { AuthenticatedRequest, AuthPrincipal } from '../../platform/auth/principal';
 import { Public } from '../../platform/auth/public.decorator';
+import { RequestSignatureVerifier } from '../../platform/auth/signatures/request-signature.verifier';
 import { isScope, Scope } from '../../platform/auth/scopes';
 import { TokenSigner } from '../../platform/auth/token-signer';
 import { AuthThrottle } from '../../platform/throttling/throttle.decorators';
@@ -37,6 +38,7 @@ export class OAuthTokenController {
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly signer: TokenSigner,
+    private readonly signatures: RequestSignatureVerifier,
   ) {}
 
   @Post('token')
@@ -60,6 +62,9 @@ export class OAuthTokenController {
     // The route is public, but once the client is known the issuance is audited
     // as that key's, in its organization's trail.
     (req as AuthenticatedRequest).principal = principal;
+    // API.md §1b: a key that requires signed requests signs its token requests
+    // too (a refusal is the signature's 401 problem+json, not an OAuth error).
+    if (principal.signing) await this.signatures.verify(req, { ...principal, signing: principal.signing });
     const scopes = narrowScopes(principal.scopes, params.scope);
     const issued = this.signer.issue({ keyId: principal.keyId, orgId: principal.orgId, scopes });
     return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: scopes.join(' ') };

@@ -49,6 +49,7 @@ import { UploadErrorsInterceptor } from './upload-errors.interceptor';
 import { UploadPageView, UploadView } from './upload.presenter';
 import { attachmentDisposition } from './upload-filename';
 import { UploadsService } from './uploads.service';
+import { contentDigestIsOfSignedBody } from '../../platform/auth/signatures/streamed-body-digest';
 
 @ApiTags('uploads')
 @ApiNotFoundResponse({ description: 'No such upload in your organization.' })
@@ -71,7 +72,7 @@ export class UploadsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: UPLOAD_FORM_SCHEMA })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Replays the first response for the same form fields and file (API.md §7).' })
-  @ApiHeader({ name: 'Content-Digest', required: false, description: 'RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept.' })
+  @ApiHeader({ name: 'Content-Digest', required: false, description: 'RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept. On a signed request (API.md §1b) it covers the whole multipart body instead; a mismatch is then 401.' })
   @ApiCreatedResponse({ type: UploadView, description: 'Stored, accepted or rejected (with every reason in problems); Location names it.' })
   @ApiBadRequestResponse({ description: 'No file part, a second file, an unknown part, a malformed multipart body or Content-Digest, or an interrupted upload.' })
   @ApiPayloadTooLargeResponse({ description: 'The file is larger than UPLOAD_MAX_BYTES.' })
@@ -88,7 +89,10 @@ export class UploadsController {
     const outcome = await this.uploads.create(principal.orgId, {
       file,
       trackId: dto.trackId,
-      contentDigest,
+      // A signed request's Content-Digest covers the whole multipart body and was
+      // checked against the streamed bytes by the signature guard (API.md §1b);
+      // an unsigned one's is the file's own digest (API.md §4).
+      contentDigest: contentDigestIsOfSignedBody(req) ? undefined : contentDigest,
       idempotency: { key: req.headers['idempotency-key'], credentialId: principal.keyId, path: req.path },
     });
     if (outcome.kind === 'replayed') {

@@ -9,11 +9,16 @@ import { AuthGuard } from './auth.guard';
 import { createJwtStrategy } from './jwt.strategy';
 import { PassportNames } from './passport-names';
 import { ScopesGuard } from './scopes.guard';
+import { RequestNoncePurge, RequestNonceStore } from './signatures/request-nonce-store';
+import { RequestSignatureGuard } from './signatures/request-signature.guard';
+import { RequestSignatureVerifier } from './signatures/request-signature.verifier';
 import { TokenSigner } from './token-signer';
 
 /**
- * Authentication for every route: the global AuthGuard, then ScopesGuard
- * (APP_GUARDs run in the order they are provided).
+ * Authentication for every route: the global AuthGuard, then
+ * RequestSignatureGuard (signed requests, API.md §1b), then ScopesGuard
+ * (APP_GUARDs run in the order they are provided; ThrottlingModule's guard,
+ * imported after this module, runs after all three).
  */
 @Global()
 @Module({
@@ -21,6 +26,9 @@ import { TokenSigner } from './token-signer';
   providers: [
     TokenSigner,
     PassportNames,
+    RequestNonceStore,
+    RequestNoncePurge,
+    RequestSignatureVerifier,
     {
       provide: 'ApiKeyStrategy',
       inject: [PassportNames, ApiKeyAuthenticator],
@@ -33,8 +41,9 @@ import { TokenSigner } from './token-signer';
         createJwtStrategy(names.jwt, config, signer, authenticator),
     },
     { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: RequestSignatureGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
   ],
-  exports: [TokenSigner],
+  exports: [TokenSigner, RequestSignatureVerifier],
 })
 export class AuthModule {}

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { JsonWebKey } from 'node:crypto';
 import type { Request } from 'express';
 import type { Scope } from './scopes';
 
@@ -14,7 +15,17 @@ export interface AuthPrincipal {
   scopes: readonly Scope[];
   /** The token's `jti` when credential is 'token'. */
   tokenId?: string;
+  /**
+   * Set when the key requires signed requests (API.md §1b), for the key and
+   * every token issued from it; RequestSignatureGuard verifies against it.
+   */
+  signing?: SigningRequirement;
 }
+
+/** What a key's request signatures are verified with. Never rendered or logged. */
+export type SigningRequirement =
+  | { alg: 'hmac-sha256'; /** SecretBox-sealed base64 secret. */ sealedSecret: string }
+  | { alg: 'ed25519'; /** The client's public JWK. */ publicKey: JsonWebKey };
 
 export type AuthenticatedRequest = Request & { principal?: AuthPrincipal };
 

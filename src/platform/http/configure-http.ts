@@ -65,7 +65,18 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       },
     }),
   );
-  app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }));
+  app.use(
+    '/v1/oauth/token',
+    express.urlencoded({
+      extended: false,
+      limit: '8kb',
+      parameterLimit: 20,
+      // A signed token request's Content-Digest is checked against these bytes (API.md §1b).
+      verify: (req, _res, buf) => {
+        (req as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
 
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditTrail)));
   app.useGlobalPipes(createValidationPipe());

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import type { JsonWebKey } from 'node:crypto';
 import { SCOPES, Scope } from '../../../platform/auth/scopes';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../../platform/auth/signatures/signing-keys';
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Distributor sync' })
@@ -28,6 +30,26 @@ export class CreateApiKeyDto {
   @IsString({ each: true })
   @MaxLength(64, { each: true })
   allowedIps?: string[];
+
+  @ApiPropertyOptional({
+    enum: SIGNATURE_ALGORITHMS,
+    description:
+      'Require RFC 9421 signed requests from this key and every token issued from it (API.md §1b). ' +
+      'hmac-sha256: the response carries a signingSecret, once. ed25519: send signingPublicKey.',
+  })
+  @IsOptional()
+  @IsIn(SIGNATURE_ALGORITHMS, { message: `requireSignedRequests must be one of: ${SIGNATURE_ALGORITHMS.join(', ')}` })
+  requireSignedRequests?: SignatureAlgorithm;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+    description: 'With requireSignedRequests "ed25519": the public key the client signs with, as a JWK (RFC 8037). Never the private key.',
+  })
+  @IsOptional()
+  @IsObject()
+  signingPublicKey?: JsonWebKey;
 }
 
 export class RotateApiKeyDto {

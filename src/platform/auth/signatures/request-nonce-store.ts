@@ -1,0 +1,65 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service';
+import { NONCE_WINDOW_SECONDS } from './signature-policy';
+
+const PURGE_INTERVAL_MS = 5 * 60 * 1000;
+
+/**
+ * The nonces of verified signed requests, in Postgres so that every API
+ * instance sees every other's (API.md §1b: a nonce is refused for 10 minutes
+ * after its first use, on any instance).
+ */
+@Injectable()
+export class RequestNonceStore {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Records `nonce` for `keyId`; false when it is already recorded and
+   * unexpired (a replay). One statement, so of concurrent uses exactly one
+   * wins: the primary key decides. An expired row left by a late purge is
+   * taken over rather than counted as a replay.
+   */
+  async remember(keyId: string, nonce: string): Promise<boolean> {
+    const recorded = await this.prisma.$executeRaw`
+      INSERT INTO request_nonces (key_id, nonce, expires_at)
+      VALUES (${keyId}, ${nonce}, now() + ${NONCE_WINDOW_SECONDS} * interval '1 second')
+      ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
+        WHERE request_nonces.expires_at <= now()`;
+    return recorded === 1;
+  }
+
+  async purgeExpired(): Promise<number> {
+    return this.prisma.$executeRaw`DELETE FROM request_nonces WHERE expires_at <= now()`;
+  }
+}
+
+/**
+ * Deletes expired nonces every five minutes. remember() already ignores
+ * them; this only keeps the table small, so every instance running it at
+ * once is harmless.
+ */
+@Injectable()
+export class RequestNoncePurge implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RequestNoncePurge.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly store: RequestNonceStore) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.run(), PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async run(): Promise<number> {
+    try {
+      return await this.store.purgeExpired();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'request nonce purge failed; will retry');
+      return 0;
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+}
