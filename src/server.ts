@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
@@ -65,8 +66,33 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url,
     embedded,
     async close() {
+      // Stop serving before Nest's shutdown hooks run: Nest calls onModuleDestroy
+      // (the database pool, the passport strategies) before it closes the HTTP
+      // server, which would fail the requests still in flight.
+      await stopServing(app.getHttpServer() as Server, SHUTDOWN_DRAIN_MS);
       await app.close();
       await embedded?.stop();
     },
   };
+}
+
+/** How long in-flight requests get after SIGTERM before their connections are cut (orchestrators usually allow 30 s). */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+
+/**
+ * Graceful shutdown, HTTP side (API.md §10): stop accepting connections, close
+ * idle keep-alive ones, let requests in flight finish; at the deadline, cut
+ * what is left (a stalled upload then removes its temporary file, as on any
+ * client abort).
+ */
+function stopServing(server: Server, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    server.close(() => {
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }

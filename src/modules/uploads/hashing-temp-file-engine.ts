@@ -32,6 +32,8 @@ export class HashingTempFileEngine implements StorageEngine {
   _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
     const work = this.receive(req, file);
     inFlight.set(req, work);
+    receiving.add(work);
+    void work.finally(() => receiving.delete(work)).catch(() => undefined);
     void work.then(
       (info) => callback(null, info),
       (error: unknown) => callback(error),
@@ -82,6 +84,17 @@ export class HashingTempFileEngine implements StorageEngine {
 }
 
 const inFlight = new WeakMap<Request, Promise<unknown>>();
+/** Every file being received in this process, for shutdown. */
+const receiving = new Set<Promise<unknown>>();
+
+/**
+ * Resolves once every file still being received has finished or failed and
+ * been cleaned up. Shutdown waits for it, so a stalled upload cut off by the
+ * drain deadline still removes its temporary file before the process exits.
+ */
+export async function receivingSettled(): Promise<void> {
+  await Promise.allSettled([...receiving]);
+}
 
 /**
  * Resolves once the engine is done with the request's file, cleanup included.

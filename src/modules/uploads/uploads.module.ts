@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../../config/app-config';
 import { ReleasesModule } from '../releases/releases.module';
-import { HashingTempFileEngine, prepareTempDir } from './hashing-temp-file-engine';
+import { HashingTempFileEngine, prepareTempDir, receivingSettled } from './hashing-temp-file-engine';
 import { LocalDiskUploadStorage } from './storage/local-disk-upload-storage';
 import { UPLOAD_STORAGE } from './storage/upload-storage';
 import { TrackAudioController } from './track-audio.controller';
@@ -62,7 +62,7 @@ const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
   ],
   exports: [UploadsService],
 })
-export class UploadsModule implements OnModuleInit {
+export class UploadsModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UploadsModule.name);
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
@@ -70,5 +70,10 @@ export class UploadsModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const removed = await prepareTempDir(tempDirOf(this.config), STALE_TEMP_FILE_MS);
     if (removed > 0) this.logger.warn({ removed }, 'removed temporary upload files left by an earlier process');
+  }
+
+  /** Shutdown: uploads cut off by the drain deadline remove their temporary files before the process exits. */
+  async onModuleDestroy(): Promise<void> {
+    await receivingSettled();
   }
 }

@@ -9,6 +9,11 @@ export type DatabaseErrorKind = 'unavailable' | 'unique-violation' | 'not-found'
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3])/;
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+// pg and pg-pool signal a lost connection with plain Errors: a session cut by a
+// server restart fails the next query on that client with "…encountered a
+// connection error and is not queryable".
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Can't reach database|encountered a connection error and is not queryable|Client was closed and is not queryable/i;
 
 export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
   for (const e of causeChain(error)) {
@@ -22,17 +27,24 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
     if (kind === 'DatabaseNotReachable' || kind === 'ConnectionClosed' || kind === 'SocketTimeout' || kind === 'TooManyConnections') {
       return 'unavailable';
     }
-    if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Can't reach database/i.test(e.message)) {
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) {
       return 'unavailable';
     }
   }
   return 'other';
 }
 
+/**
+ * The error, then what caused it. Prisma 7's known request errors from a
+ * driver adapter (P2039 "Database error", P2010 "Raw query failed") carry the
+ * driver's error in `meta.driverAdapterError`, not in `cause`: that is where
+ * a restarting server's SQLSTATE (57P01, 57P03) is.
+ */
 function* causeChain(error: unknown): Generator<Record<string, unknown>> {
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    yield current as Record<string, unknown>;
-    current = (current as { cause?: unknown }).cause;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const e = current as Record<string, unknown>;
+    yield e;
+    current = e.cause ?? (e.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
   }
 }
