@@ -13,6 +13,7 @@ const swc = {
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },

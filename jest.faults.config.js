@@ -8,6 +8,7 @@ const base = require('./jest.config.js');
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testRegex: ['test/faults/.*\\.fault-spec\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: base.transform,
