@@ -84,7 +84,7 @@ describe('OpenAPI cross-cutting description', () => {
 
   it('documents Idempotency-Key on every authenticated POST and PATCH, and problem+json errors on every mutating route', async () => {
     const doc = (await t.http.get('/openapi.json').expect(200)).body as {
-      paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ $ref?: string }>; responses: Record<string, unknown> }>>;
+      paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ $ref?: string; name?: string; in?: string }>; responses: Record<string, unknown> }>>;
     };
     let checked = 0;
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -92,7 +92,11 @@ describe('OpenAPI cross-cutting description', () => {
         const op = item[method];
         if (!op || !(op.security?.length ?? 0)) continue;
         checked++;
-        expect({ path, method, has: op.parameters?.some((p) => p.$ref === '#/components/parameters/IdempotencyKey') }).toEqual({ path, method, has: true });
+        const idempotencyParameters = (op.parameters ?? []).filter(
+          (p) => p.$ref === '#/components/parameters/IdempotencyKey' || (p.in === 'header' && p.name?.toLowerCase() === 'idempotency-key'),
+        );
+        // Exactly once: OpenAPI forbids a parameter listed twice.
+        expect({ path, method, count: idempotencyParameters.length }).toEqual({ path, method, count: 1 });
         expect(op.responses.default).toBeDefined();
       }
     }

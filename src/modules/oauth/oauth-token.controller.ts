@@ -112,11 +112,15 @@ function clientCredentials(req: Request, params: Params): { clientId: string; cl
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new OAuthError('invalid_client', 'Client authentication failed.', 401, { 'WWW-Authenticate': 'Basic realm="musicpub"' });
     // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
-      clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
-      usedBasic: true,
-    };
+    try {
+      return {
+        clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+        clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+        usedBasic: true,
+      };
+    } catch {
+      throw new OAuthError('invalid_client', 'Client authentication failed.', 401, { 'WWW-Authenticate': 'Basic realm="musicpub"' });
+    }
   }
   if (params.client_id === undefined || params.client_secret === undefined) {
     throw new OAuthError('invalid_client', 'client_id and client_secret are required.', 401);

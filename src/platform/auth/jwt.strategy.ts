@@ -46,6 +46,11 @@ export function createJwtStrategy(name: string, config: AppConfig, signer: Token
         throw new Unauthenticated('The access token is invalid.', 'token_invalid');
       }
       const claims: AccessTokenClaims = payload;
+      // maxAge bounds a token's use to TOKEN_TTL_SECONDS after its iat; an iat
+      // in the future would stretch that bound.
+      if (claims.iat > Math.floor(Date.now() / 1000) + 5) {
+        throw new Unauthenticated('The access token is invalid.', 'token_invalid');
+      }
       return authenticator.authenticateToken(claims, req.ip ?? '');
     }
   }

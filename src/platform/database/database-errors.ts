@@ -2,7 +2,7 @@
  * Maps driver and Prisma errors to what they mean for a client, so the error
  * filter can answer 503/409/404 without knowing Prisma's or pg's shapes.
  */
-export type DatabaseErrorKind = 'unavailable' | 'unique-violation' | 'not-found' | 'other';
+export type DatabaseErrorKind = 'unavailable' | 'unique-violation' | 'not-found' | 'invalid-text' | 'other';
 
 // SQLSTATE classes 08 (connection exception) and 57P (operator intervention:
 // admin shutdown, crash shutdown, cannot connect now) mean "try again later".
@@ -20,6 +20,8 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
     const code = typeof e.code === 'string' ? e.code : undefined;
     const kind = (e.cause as { kind?: unknown } | undefined)?.kind ?? e.kind;
     if (code === 'P2002' || code === '23505' || kind === 'UniqueConstraintViolation') return 'unique-violation';
+    // Text PostgreSQL cannot store (NUL, invalid encoding) is the client's input, not our fault.
+    if (code === '22021' || code === '22P05') return 'invalid-text';
     if (code === 'P2025') return 'not-found';
     if (code && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) {
       return 'unavailable';

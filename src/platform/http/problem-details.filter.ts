@@ -27,6 +27,7 @@ interface Rendered {
  * file paths and driver messages stay in the server log.
  */
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const TOKEN_ENDPOINT = /^\/v1\/oauth\/token\/?$/;
 const DENIAL_ACTIONS: Record<number, string> = { 401: 'auth.authenticate', 403: 'auth.authorize', 429: 'request.throttle' };
 
 @Catch()
@@ -40,6 +41,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    // The token endpoint speaks OAuth's error format (RFC 6749 §5.2) for
+    // everything about the request itself, unparseable bodies included.
+    if (!(error instanceof OAuthError) && TOKEN_ENDPOINT.test(req.path)) {
+      const { problem } = this.render(error, req);
+      if (req.method === 'POST' && problem.status === 400) {
+        error = new OAuthError('invalid_request', problem.detail ?? 'The request is malformed.', 400);
+      }
+    }
     if (error instanceof OAuthError && !res.headersSent) {
       this.afterAudit(req, error, error.status, error.error, () =>
         res.status(error.status).set({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(error.toBody()),
@@ -116,6 +125,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (database === 'unique-violation') return { problem: simple(409, 'A resource with the same unique value already exists.') };
+    if (database === 'invalid-text') return { problem: simple(400, 'The request contains characters that cannot be stored.') };
     if (database === 'not-found') return { problem: simple(404, 'The resource does not exist.') };
     return { problem: simple(500, 'An unexpected error occurred. Quote the request id when reporting it.') };
   }

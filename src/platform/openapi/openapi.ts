@@ -59,7 +59,8 @@ function describeCrossCuttingBehaviour(document: OpenAPIObject): OpenAPIObject {
       const operation = item[method];
       if (!operation) continue;
       const authenticated = (operation.security?.length ?? 0) > 0;
-      if (authenticated && (method === 'post' || method === 'patch')) {
+      const declared = (operation.parameters ?? []).some((p) => 'name' in p && p.name.toLowerCase() === 'idempotency-key');
+      if (authenticated && !declared && (method === 'post' || method === 'patch')) {
         operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
       }
       operation.responses ??= {};

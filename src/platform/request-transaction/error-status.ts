@@ -10,6 +10,7 @@ export function statusOfError(error: unknown): number {
   const kind = classifyDatabaseError(error);
   if (kind === 'unavailable') return 503;
   if (kind === 'unique-violation') return 409;
+  if (kind === 'invalid-text') return 400;
   if (kind === 'not-found') return 404;
   const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;

@@ -111,9 +111,9 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     const parsed = parseIdempotencyKey(req.headers['idempotency-key']);
     if (!parsed || !IDEMPOTENT_METHODS.has(req.method)) return undefined;
     if (this.reflector.get<boolean>(SKIP_IDEMPOTENCY, context.getHandler())) return undefined;
-    if (!parsed.ok) throw new BadRequest(parsed.reason, [{ field: 'Idempotency-Key', message: parsed.reason }]);
     const principal = principalOf(req);
-    if (!principal) return undefined; // public routes (token endpoint, partner callbacks) have their own dedup
+    if (!principal) return undefined; // public routes (token endpoint, partner callbacks) ignore the header: they have their own dedup
+    if (!parsed.ok) throw new BadRequest(parsed.reason, [{ field: 'Idempotency-Key', message: parsed.reason }]);
     return { orgId: principal.orgId, credentialId: principal.keyId, key: parsed.key };
   }
 

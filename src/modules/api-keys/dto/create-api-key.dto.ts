@@ -3,10 +3,11 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO860
 import type { JsonWebKey } from 'node:crypto';
 import { SCOPES, Scope } from '../../../platform/auth/scopes';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../../platform/auth/signatures/signing-keys';
+import { IsSingleLineText } from '../../../platform/http/field-validators';
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Distributor sync' })
-  @IsString()
+  @IsSingleLineText()
   @Length(1, 100)
   name: string;
 

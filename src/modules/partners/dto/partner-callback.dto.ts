@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsSingleLineText } from '../../../platform/http/field-validators';
 import type { ReleaseStatus } from '../../releases/release-lifecycle';
 
 /** What each callback type moves the release to (API.md §6). */
@@ -16,12 +17,12 @@ export const PARTNER_CALLBACK_TYPES = Object.keys(PARTNER_CALLBACK_TARGETS) as P
 export class PartnerCallbackData {
   @ApiProperty({ example: 'rel_01JF3Z…' })
   @IsString()
-  @MaxLength(64)
+  @Matches(/^rel_[0-9A-Z]{26}$/, { message: 'releaseId must be a release id (rel_…)' })
   releaseId: string;
 
   @ApiPropertyOptional({ maxLength: 1000, example: 'Artwork resolution below 3000×3000.' })
   @IsOptional()
-  @IsString()
+  @IsSingleLineText()
   @MaxLength(1000)
   reason?: string;
 }

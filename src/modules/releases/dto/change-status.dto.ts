@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BACK_OFFICE_TARGETS, RELEASE_STATUSES, type ReleaseStatus } from '../release-lifecycle';
-import { IsSingleLineText } from './field-validators';
+import { IsSingleLineText } from '../../../platform/http/field-validators';
 
 /** POST /v1/releases/:id/status: a back-office transition (API.md §3). */
 export class ChangeStatusDto {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsCalendarDate } from '../calendar-date';
 import { IsGtin, IsLanguageTag, IsTerritoryCode } from '../identifiers/identifier-validators';
-import { IsOptionalNotNull, IsSingleLineText } from './field-validators';
+import { IsOptionalNotNull, IsSingleLineText } from '../../../platform/http/field-validators';
 
 export const RELEASE_LIMITS = {
   title: 500,

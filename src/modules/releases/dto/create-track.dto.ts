@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsIsrc, IsIswc } from '../identifiers/identifier-validators';
-import { IsOptionalNotNull, IsSingleLineText } from './field-validators';
+import { IsOptionalNotNull, IsSingleLineText } from '../../../platform/http/field-validators';
 
 export const CONTRIBUTOR_ROLES = ['artist', 'featured', 'composer', 'lyricist', 'producer', 'remixer'] as const;
 export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];

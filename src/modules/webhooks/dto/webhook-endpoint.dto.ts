@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_TYPES } from '../../../platform/outbox/event-types';
+import { IsOptionalNotNull, IsSingleLineText } from '../../../platform/http/field-validators';
 import { PageQuery } from '../../../platform/http/pagination';
 import { ALL_EVENTS } from '../delivery/event-routing';
 import { MAX_URL_LENGTH } from '../ssrf-guard';
@@ -24,20 +25,20 @@ export class CreateWebhookEndpointDto {
 
   @ApiPropertyOptional({ maxLength: 500 })
   @IsOptional()
-  @IsString()
+  @IsSingleLineText()
   @MaxLength(500)
   description?: string;
 }
 
 export class UpdateWebhookEndpointDto {
   @ApiPropertyOptional({ maxLength: MAX_URL_LENGTH })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(MAX_URL_LENGTH)
   url?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SUBSCRIBABLE.length)
@@ -47,12 +48,12 @@ export class UpdateWebhookEndpointDto {
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
   @IsOptional()
-  @IsString()
+  @IsSingleLineText()
   @MaxLength(500)
   description?: string | null;
 
   @ApiPropertyOptional({ description: 'false stops deliveries; true resumes them (and clears an automatic disable).' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }
