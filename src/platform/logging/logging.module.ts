@@ -34,8 +34,11 @@ export class LoggingModule {
                   }),
                   res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
                 },
-                // Health probes would drown the log.
-                autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
+                // Request lines are logged at info: above that level, skip building
+                // them at all. Health probes would drown the log.
+                autoLogging: ['fatal', 'error', 'warn', 'silent'].includes(config.logLevel)
+                  ? false
+                  : { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
               },
               destination,
             ].filter((x) => x !== undefined) as never,
