@@ -5,11 +5,14 @@
 // passes it) updates BENCHMARKS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { measureBareWrite, measureUpload } from './upload.mjs';
+import { createSigningClient } from './signed-requests.mjs';
+import { fanOut, idGenerator, startReceiver, startWorkerProcess, stopWorkerProcess } from './webhook-fanout.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -19,6 +22,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 600) * 1e6;
+const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
+/** Issue 6: fan-out target. */
+const WEBHOOK_TARGET_RATE = 1000;
+// BENCH_ONLY=http,upload,webhooks picks groups of scenarios (for working on one; never with --write).
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
+const wanted = (group) => !ONLY || ONLY.includes(group);
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
@@ -36,9 +46,31 @@ async function withAdmin(work) {
   }
 }
 
-function startServer(env, args = []) {
+/**
+ * Node flags for the server processes only (not the load generator):
+ * BENCH_SERVER_NODE_ARGS="--max-semi-space-size=2" to try a V8 setting, and
+ * BENCH_PROFILE_DIR=<dir> for a V8 CPU profile of each server (--cpu-prof),
+ * written when it stops.
+ */
+function serverNodeArgs() {
+  const args = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  if (process.env.BENCH_PROFILE_DIR) args.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`);
+  return args;
+}
+
+// Servers still running when the run ends (a scenario failed, or the run was
+// interrupted) are killed, so none outlives it holding its database or port.
+const servers = new Set();
+process.on('exit', () => {
+  for (const child of servers) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+function startServer(env, args = [], nodeArgs = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/server.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, 'bench/server.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.add(child);
+    child.once('exit', () => servers.delete(child));
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -69,7 +101,12 @@ function load(options) {
 async function main() {
   run(process.execPath, ['scripts/build-if-needed.mjs']);
   const database = `musicpub_bench_${Date.now()}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${database}"`));
+  // The database as CI has it (never changed here): commits wait for fsync unless synchronous_commit says otherwise.
+  const postgres = await withAdmin(async (c) => {
+    await c.query(`CREATE DATABASE "${database}"`);
+    const { rows } = await c.query(`SELECT current_setting('server_version') AS version, current_setting('synchronous_commit') AS "synchronousCommit"`);
+    return rows[0];
+  });
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${database}`;
   const env = {
@@ -87,47 +124,151 @@ async function main() {
     PORT: '0',
   };
   const rows = [];
+  const uploadRows = [];
+  const webhookRows = [];
   try {
     run(process.execPath, ['dist/cli/main.js', 'db:migrate'], env);
     const { keyId, key } = JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', 'Bench Label', '--json'], env).trim().split('\n').pop());
 
-    const server = await startServer(env);
-    const json = { 'content-type': 'application/json', 'x-api-key': key };
-    const release = await (await fetch(`${server.url}/v1/releases`, { method: 'POST', headers: json, body: JSON.stringify({ title: 'Bench', artists: ['Bench Artist'] }) })).json();
-    const token = (await (await fetch(`${server.url}/v1/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: keyId, client_secret: key }),
-    })).json()).access_token;
-    const body = JSON.stringify({ title: 'Bench release', artists: ['Bench Artist'], genre: 'Electronic' });
+    if (wanted('http')) {
+      const server = await startServer(env);
+      const json = { 'content-type': 'application/json', 'x-api-key': key };
+      const release = await (await fetch(`${server.url}/v1/releases`, { method: 'POST', headers: json, body: JSON.stringify({ title: 'Bench', artists: ['Bench Artist'] }) })).json();
+      const token = (await (await fetch(`${server.url}/v1/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: keyId, client_secret: key }),
+      })).json()).access_token;
+      const body = JSON.stringify({ title: 'Bench release', artists: ['Bench Artist'], genre: 'Electronic' });
 
-    const baseline = await load({ title: 'GET /health/live (baseline)', url: `${server.url}/health/live` });
-    rows.push({ ...baseline, baseline: baseline.rps, against: 'itself' });
-    const byKey = await load({ title: 'GET /v1/releases/:id, API key', url: `${server.url}/v1/releases/${release.id}`, headers: { 'x-api-key': key } });
-    rows.push({ ...byKey, baseline: baseline.rps, against: '/health/live' });
-    const byJwt = await load({ title: 'GET /v1/releases/:id, JWT', url: `${server.url}/v1/releases/${release.id}`, headers: { authorization: `Bearer ${token}` } });
-    rows.push({ ...byJwt, baseline: baseline.rps, against: '/health/live' });
-    const plainPost = await load({ title: 'POST /v1/releases', url: `${server.url}/v1/releases`, method: 'POST', headers: json, body });
-    rows.push({ ...plainPost, baseline: baseline.rps, against: '/health/live' });
-    const idemPost = await load({
-      title: 'POST /v1/releases + Idempotency-Key',
-      url: `${server.url}/v1/releases`,
-      requests: [{ method: 'POST', headers: json, body, setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }],
-    });
-    rows.push({ ...idemPost, baseline: plainPost.rps, against: 'POST /v1/releases' });
-    await stopServer(server);
+      const baseline = await load({ title: 'GET /health/live (baseline)', url: `${server.url}/health/live` });
+      rows.push({ ...baseline, baseline: baseline.rps, against: 'itself' });
+      const byKey = await load({ title: 'GET /v1/releases/:id, API key', url: `${server.url}/v1/releases/${release.id}`, headers: { 'x-api-key': key } });
+      rows.push({ ...byKey, baseline: baseline.rps, against: '/health/live' });
+      const byJwt = await load({ title: 'GET /v1/releases/:id, JWT', url: `${server.url}/v1/releases/${release.id}`, headers: { authorization: `Bearer ${token}` } });
+      rows.push({ ...byJwt, baseline: baseline.rps, against: '/health/live' });
+      // Issue 10: the same GET signed (RFC 9421: parse, verify, one nonce INSERT per request) against it unsigned.
+      for (const alg of ['hmac-sha256', 'ed25519']) {
+        const signing = await createSigningClient(server.url, key, alg);
+        const url = `${server.url}/v1/releases/${release.id}`;
+        const signedGet = await load({
+          title: `GET /v1/releases/:id, API key + ${alg} signature`,
+          url,
+          requests: [{ method: 'GET', headers: { 'x-api-key': signing.key }, setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...signing.headers('GET', url) } }) }],
+        });
+        rows.push({ ...signedGet, baseline: byKey.rps, against: 'same GET, unsigned API key' });
+      }
+      const plainPost = await load({ title: 'POST /v1/releases', url: `${server.url}/v1/releases`, method: 'POST', headers: json, body });
+      rows.push({ ...plainPost, baseline: baseline.rps, against: '/health/live' });
+      const idemPost = await load({
+        title: 'POST /v1/releases + Idempotency-Key',
+        url: `${server.url}/v1/releases`,
+        requests: [{ method: 'POST', headers: json, body, setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }],
+      });
+      rows.push({ ...idemPost, baseline: plainPost.rps, against: 'POST /v1/releases' });
+      await stopServer(server);
 
-    const noAudit = await startServer(env, ['--without-audit']);
-    const unaudited = await load({ title: 'POST /v1/releases, audit write replaced by a no-op', url: `${noAudit.url}/v1/releases`, method: 'POST', headers: json, body });
-    rows.push({ ...unaudited, baseline: plainPost.rps, against: 'POST /v1/releases (audited)' });
-    await stopServer(noAudit);
+      const noAudit = await startServer(env, ['--without-audit']);
+      const unaudited = await load({ title: 'POST /v1/releases, audit write replaced by a no-op', url: `${noAudit.url}/v1/releases`, method: 'POST', headers: json, body });
+      rows.push({ ...unaudited, baseline: plainPost.rps, against: 'POST /v1/releases (audited)' });
+      await stopServer(noAudit);
+    }
+
+    if (wanted('upload')) uploadRows.push(...(await uploadScenario(env, key)));
+    if (wanted('webhooks')) webhookRows.push(...(await webhookScenarios(env)));
   } finally {
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
   }
 
-  const table = formatTable(rows);
+  const table = [rows.length > 0 ? formatTable(rows) : '', formatUploadTable(uploadRows), formatWebhookTable(webhookRows)].filter(Boolean).join('\n\n');
   console.log(table);
-  if (process.argv.includes('--write')) writeReport(table);
+  if (process.argv.includes('--write')) {
+    if (ONLY) throw new Error('BENCH_ONLY runs a subset: not writing BENCHMARKS.md');
+    writeReport(table, postgres);
+  }
+}
+
+/**
+ * Issue 5: a streamed WAV upload against a bare disk write of the same bytes,
+ * each on a fresh server (so its memory is the upload's): as deployed, and
+ * with V8's young generation capped, which is what decides how much garbage
+ * (request-body chunks) piles up between collections.
+ */
+async function uploadScenario(env, key) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'musicpub-bench-upload-'));
+  try {
+    const bare = await measureBareWrite({ dir, size: UPLOAD_BYTES });
+    const result = [{ title: 'bare Node stream → file (baseline)', mbps: bare, baseline: bare, against: 'itself' }];
+    for (const nodeArgs of [[], ['--max-semi-space-size=2']]) {
+      const server = await startServer({ ...env, UPLOAD_DIR: path.join(dir, 'uploads'), UPLOAD_MAX_BYTES: String(2 * UPLOAD_BYTES) }, [], nodeArgs);
+      try {
+        const r = await measureUpload({ server, key, size: UPLOAD_BYTES });
+        const flags = nodeArgs.length > 0 ? `, server run with ${nodeArgs.join(' ')}` : '';
+        result.push({ title: `POST /v1/uploads, ${(UPLOAD_BYTES / 1e6).toFixed(0)} MB WAV (${r.status})${flags}`, mbps: r.uploadMBps, baseline: bare, against: 'bare stream', idleRss: r.idleRss, peakRss: r.peakRss, hwm: r.hwm });
+      } finally {
+        await stopServer(server);
+      }
+    }
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Issues 6 and 11: WEBHOOK_EVENTS events fanned out and delivered with one
+ * delivery loop (in the API process), then two (plus a `node dist/worker.js`).
+ * Baseline: autocannon POSTing a delivery-sized body to the same receiver.
+ */
+async function webhookScenarios(env) {
+  const receiver = await startReceiver();
+  const hooksEnv = { ...env, WEBHOOKS_ALLOW_HTTP: 'true', WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_WORKERS: '1' };
+  const newOrg = () => JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', 'Bench Webhooks', '--json'], env).trim().split('\n').pop());
+  const result = [];
+  try {
+    const sample = JSON.stringify({ type: 'release.updated', timestamp: new Date().toISOString(), data: { releaseId: 'rel_bench0', n: 0 } });
+    const bare = await load({ title: 'POST to the receiver, bare (baseline)', url: receiver.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: sample });
+    result.push({ ...bare, rate: bare.rps, baseline: bare.rps, against: 'itself', latency: 'request' });
+    const newId = idGenerator(root);
+    for (const workers of [1, 2]) {
+      const org = newOrg();
+      const server = await startServer(hooksEnv);
+      const extra = workers > 1 ? await startWorkerProcess(root, hooksEnv) : undefined;
+      try {
+        const who = workers === 1 ? '1 worker (API process)' : '2 workers (API process + npm run worker)';
+        const burst = await fanOut({ serverUrl: server.url, databaseUrl: env.DATABASE_URL, org, receiver, events: WEBHOOK_EVENTS, newId });
+        const oneWorker = result.find((r) => r.workers === 1 && r.burst);
+        result.push({
+          title: `fan-out of ${WEBHOOK_EVENTS.toLocaleString('en')} events at once, ${who}`,
+          workers,
+          burst: true,
+          rate: burst.rate,
+          p50: burst.p50,
+          p99: burst.p99,
+          latency: 'commit → receipt',
+          ...(oneWorker ? { baseline: oneWorker.rate, against: '1 worker' } : { baseline: bare.rps, against: 'bare POST to the receiver' }),
+        });
+        // Events arriving at the target rate (a fresh organization and endpoint): latency when the workers keep up.
+        const paced = await fanOut({ serverUrl: server.url, databaseUrl: env.DATABASE_URL, org: newOrg(), receiver, events: WEBHOOK_EVENTS, newId, ratePerSecond: WEBHOOK_TARGET_RATE });
+        result.push({
+          title: `${WEBHOOK_EVENTS.toLocaleString('en')} events at ${WEBHOOK_TARGET_RATE.toLocaleString('en')}/s, ${who}`,
+          workers,
+          rate: paced.rate,
+          p50: paced.p50,
+          p99: paced.p99,
+          latency: 'commit → receipt',
+          baseline: WEBHOOK_TARGET_RATE,
+          against: 'offered rate',
+        });
+      } finally {
+        if (extra) await stopWorkerProcess(extra);
+        await stopServer(server);
+      }
+    }
+  } finally {
+    await receiver.close();
+  }
+  return result;
 }
 
 function formatTable(rows) {
@@ -141,12 +282,37 @@ function formatTable(rows) {
   return lines.join('\n');
 }
 
-function writeReport(table) {
+const mib = (bytes) => (bytes / 2 ** 20).toFixed(0);
+const mb = (bytes) => (bytes / 1e6).toFixed(0);
+
+function formatUploadTable(rows) {
+  if (rows.length === 0) return '';
+  const lines = ['| Upload | MB/s | ratio | baseline | server RSS idle → peak during upload, MiB (MB); VmHWM MiB |', '| --- | ---: | ---: | --- | --- |'];
+  for (const r of rows) {
+    const memory = r.peakRss ? `${mib(r.idleRss)} → **${mib(r.peakRss)}** (${mb(r.idleRss)} → ${mb(r.peakRss)}); ${mib(r.hwm)}` : '';
+    lines.push(`| ${r.title} | ${r.mbps.toFixed(0)} | ${(r.mbps / r.baseline).toFixed(2)} | ${r.against} | ${memory} |`);
+  }
+  return lines.join('\n');
+}
+
+function formatWebhookTable(rows) {
+  if (rows.length === 0) return '';
+  const lines = [
+    `| Webhooks (target ≥ ${WEBHOOK_TARGET_RATE.toLocaleString('en')} deliveries/s) | req or deliveries/s | p50 ms | p99 ms | latency of | ratio | baseline |`,
+    '| --- | ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.title} | ${r.rate.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.latency} | ${(r.rate / r.baseline).toFixed(2)} | ${r.against} |`);
+  }
+  return lines.join('\n');
+}
+
+function writeReport(table, postgres) {
   const file = path.join(root, 'BENCHMARKS.md');
   const cpus = os.cpus();
   const section = [
     '<!-- bench:start -->',
-    `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per scenario; server in its own process, NODE_ENV=production, local PostgreSQL).`,
+    `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per scenario; server in its own process, NODE_ENV=production, local PostgreSQL ${postgres.version}, synchronous_commit=${postgres.synchronousCommit}).`,
     `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
     '',
     table,

@@ -56,6 +56,13 @@ export type MessageUpdate =
   | { status: 'pending'; delayMs: number }
   | { status: 'failed' };
 
+/** One finished attempt and what it decided: the unit AttemptRecorder writes. */
+export interface AttemptOutcome {
+  attempt: AttemptRecord;
+  update: MessageUpdate;
+  disableEndpoint: boolean;
+}
+
 /** After this long with nothing but failed attempts, an endpoint is disabled (API.md §5). */
 export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
 
@@ -200,5 +207,89 @@ export class DeliveryRepository {
       )
       SELECT (SELECT count(*) FROM attempt)::int AS recorded, (SELECT count(*) FROM endpoint)::int AS endpoint_changes`;
     return rows[0]?.recorded === 1;
+  }
+
+  /**
+   * recordAttempt for a batch of attempts (in the order they finished), in
+   * one statement: one round trip and one commit for the batch, where the
+   * commit's fsync is most of a delivery's database time. Per message the
+   * rules are recordAttempt's: the attempt row is written unless already
+   * there, the outcome applies only under the lease (status 'delivering' and
+   * this attempt number). Per endpoint, the outcomes that applied are folded:
+   * a 410 disables it; its failing run ends if its last outcome in the batch
+   * is a success, restarts now if an earlier one was, otherwise starts or
+   * continues, and only a batch without any success can disable it for a run
+   * older than five days. Returns how many attempts were written.
+   */
+  async recordAttempts(outcomes: readonly AttemptOutcome[]): Promise<number> {
+    if (outcomes.length === 0) return 0;
+    const input = JSON.stringify(
+      outcomes.map(({ attempt, update, disableEndpoint }, ord) => ({
+        id: newId('att'),
+        message_id: attempt.messageId,
+        endpoint_id: attempt.endpointId,
+        attempt_number: attempt.attemptNumber,
+        attempted_at: attempt.attemptedAt.toISOString(),
+        status_code: attempt.statusCode,
+        duration_ms: attempt.durationMs,
+        excerpt: attempt.responseBodyExcerpt,
+        error: attempt.error,
+        status: update.status,
+        delay_ms: update.status === 'pending' ? update.delayMs : 0,
+        disable_endpoint: disableEndpoint,
+        ord,
+      })),
+    );
+    const rows = await this.prisma.$queryRaw<Array<{ recorded: number }>>`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(
+          id text, message_id text, endpoint_id text, attempt_number int, attempted_at timestamptz, status_code int,
+          duration_ms int, excerpt text, error varchar, status varchar, delay_ms double precision, disable_endpoint boolean, ord int)
+      ),
+      attempt AS (
+        INSERT INTO webhook_attempts (id, message_id, attempt_number, attempted_at, status_code, duration_ms, response_body_excerpt, error)
+        SELECT i.id, i.message_id, i.attempt_number, i.attempted_at, i.status_code, i.duration_ms, i.excerpt, i.error
+        FROM input i
+        WHERE EXISTS (SELECT 1 FROM webhook_messages m WHERE m.id = i.message_id)
+        ON CONFLICT (message_id, attempt_number) DO NOTHING
+        RETURNING message_id
+      ),
+      outcome AS (
+        UPDATE webhook_messages AS m
+        SET status = i.status,
+            delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE m.delivered_at END,
+            next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.delay_ms * interval '1 millisecond' END,
+            locked_until = NULL
+        FROM input i
+        WHERE m.id = i.message_id AND m.status = 'delivering' AND m.attempt_count = i.attempt_number
+        RETURNING m.endpoint_id, i.status = 'delivered' AS delivered, i.disable_endpoint, i.ord
+      ),
+      per_endpoint AS (
+        SELECT endpoint_id,
+               bool_or(delivered) AS any_delivered,
+               bool_and(delivered) AS all_delivered,
+               (array_agg(delivered ORDER BY ord DESC))[1] AS last_delivered,
+               bool_or(disable_endpoint) AS gone
+        FROM outcome
+        GROUP BY endpoint_id
+      ),
+      endpoint AS (
+        UPDATE webhook_endpoints AS e
+        SET failing_since = CASE WHEN p.last_delivered THEN NULL WHEN p.any_delivered THEN now() ELSE COALESCE(e.failing_since, now()) END,
+            enabled = CASE
+              WHEN p.gone OR (NOT p.any_delivered AND e.failing_since <= now() - ${FAILING_ENDPOINT_DISABLE_AFTER}::interval) THEN false
+              ELSE e.enabled END,
+            disabled_reason = CASE
+              WHEN NOT e.enabled THEN e.disabled_reason
+              WHEN p.gone THEN 'gone'
+              WHEN NOT p.any_delivered AND e.failing_since <= now() - ${FAILING_ENDPOINT_DISABLE_AFTER}::interval THEN 'failing'
+              ELSE e.disabled_reason END
+        FROM per_endpoint p
+        WHERE e.id = p.endpoint_id
+          AND (NOT p.all_delivered OR e.failing_since IS NOT NULL)
+        RETURNING e.id
+      )
+      SELECT (SELECT count(*) FROM attempt)::int AS recorded, (SELECT count(*) FROM endpoint)::int AS endpoint_changes`;
+    return rows[0]?.recorded ?? 0;
   }
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryWorker } from './delivery-worker';
 import { DeliveryRepository } from './delivery.repository';
 import { OutboxDispatcher } from './outbox-dispatcher';
@@ -18,6 +19,7 @@ export class WebhookDeliveryModule {
       providers: [
         { provide: DELIVERY_OPTIONS, useValue: options },
         DeliveryRepository,
+        AttemptRecorder,
         OutboxDispatcher,
         DeliveryWorker,
         WebhookTargetResolver,

@@ -42,6 +42,18 @@ describe('sendWebhook', () => {
     expect(seen).toEqual([{ host: `receiver.invalid:${port}`, url: '/hooks?x=1', body: '{"a":1}' }]);
   });
 
+  it('never reuses a kept-alive socket for another checked address of the same host and port', async () => {
+    // The receiver listens on 127.0.0.1 only, so 127.0.0.2 refuses connections:
+    // the second request can only succeed over the first one's pooled socket.
+    expect((await sendWebhook(target(), {}, '{}', 2000)).statusCode).toBe(204);
+    const elsewhere = await sendWebhook({ ...target(), address: '127.0.0.2' }, {}, '{}', 2000);
+    expect(elsewhere.statusCode).toBeUndefined();
+    expect(elsewhere.error).toBe('connection refused');
+    expect(seen).toHaveLength(1);
+    // The same address again does reuse it.
+    expect((await sendWebhook(target(), {}, '{}', 2000)).statusCode).toBe(204);
+  });
+
   it('does not follow redirects', async () => {
     handler = (_req, res) => res.writeHead(307, { Location: `http://127.0.0.1:${port}/elsewhere` }).end();
     const result = await sendWebhook(target(), {}, '{}', 2000);

@@ -17,10 +17,31 @@ import type { ResolvedTarget } from './webhook-target-resolver';
 export const EXCERPT_BYTES = 1024;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
-// Keep-alive agents shared by every delivery of the process. Sockets are keyed
-// by host:port; a reused socket is one that was connected to a checked address.
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+/** Request options carrying the address the socket must connect to. */
+interface PinnedRequestOptions extends https.RequestOptions {
+  pinnedAddress: string;
+}
+
+// Keep-alive agents shared by every delivery of the process. Node pools
+// sockets by host:port (and TLS options); the pinned address is added to that
+// key, so a reused socket is always one that was connected to the very
+// address this attempt's check allowed, even when a name now resolves
+// elsewhere. Free sockets stay open up to the per-target limit: a delivery
+// loop sends up to DELIVERY_CONCURRENCY requests at once, and a socket closed
+// between two bursts is a TCP (and TLS) handshake paid again.
+class PinnedHttpAgent extends http.Agent {
+  override getName(options?: http.ClientRequestArgs): string {
+    return `${super.getName(options)}@${(options as PinnedRequestOptions | undefined)?.pinnedAddress ?? ''}`;
+  }
+}
+class PinnedHttpsAgent extends https.Agent {
+  override getName(options?: https.RequestOptions): string {
+    return `${super.getName(options)}@${(options as PinnedRequestOptions | undefined)?.pinnedAddress ?? ''}`;
+  }
+}
+const SOCKETS_PER_TARGET = 64;
+const httpAgent = new PinnedHttpAgent({ keepAlive: true, maxSockets: SOCKETS_PER_TARGET, maxFreeSockets: SOCKETS_PER_TARGET });
+const httpsAgent = new PinnedHttpsAgent({ keepAlive: true, maxSockets: SOCKETS_PER_TARGET, maxFreeSockets: SOCKETS_PER_TARGET });
 
 export interface SendResult {
   statusCode?: number;
@@ -51,7 +72,7 @@ export function sendWebhook(target: ResolvedTarget, headers: Record<string, stri
       clearTimeout(timer);
       resolve({ ...result, durationMs: elapsed() });
     };
-    const request = (isHttps ? https : http).request({
+    const options: PinnedRequestOptions = {
       method: 'POST',
       protocol: target.url.protocol,
       hostname: target.hostname,
@@ -59,8 +80,10 @@ export function sendWebhook(target: ResolvedTarget, headers: Record<string, stri
       path: `${target.url.pathname}${target.url.search}`,
       agent: isHttps ? httpsAgent : httpAgent,
       lookup: pinnedLookup,
+      pinnedAddress: target.address,
       headers: { ...headers, 'Content-Length': String(payload.length) },
-    });
+    };
+    const request = isHttps ? https.request(options) : http.request(options);
     const timer = setTimeout(() => {
       request.destroy(new Error(`timed out after ${timeoutMs} ms`));
     }, timeoutMs);

@@ -18,16 +18,30 @@ export class TargetRefused extends Error {
   }
 }
 
+type LookupAnswer = { address: string; family: number };
+
+/** How long a host's answers are reused (they are re-checked against the policy on every use, and the cache never outlives this). */
+export const DNS_CACHE_TTL_MS = 10_000;
+const DNS_CACHE_MAX_HOSTS = 1000;
+
 /**
  * Applies ssrf-guard.ts with DNS: resolves the host and refuses it unless
  * *every* address it resolves to is permitted (one private answer among
  * public ones is how split-horizon and rebinding tricks start). The caller
  * then connects to the returned address, so a second, different DNS answer
  * between check and connect cannot redirect the request.
+ *
+ * A host's answers are kept for DNS_CACHE_TTL_MS, so a burst of deliveries to
+ * one endpoint costs one lookup (concurrent lookups of a host share one
+ * query), not one per attempt. Only successful lookups are kept, and every
+ * use re-applies the policy to them: the cache can save a query, never a
+ * check. A name re-pointed elsewhere is seen within the TTL, as with any
+ * resolver that honours a short record TTL.
  */
 @Injectable()
 export class WebhookTargetResolver {
   readonly policy: TargetPolicy;
+  private readonly answers = new Map<string, { expiresAt: number; answers: Promise<LookupAnswer[]> }>();
 
   constructor(config: AppConfig) {
     this.policy = { allowHttp: config.webhooksAllowHttp, allowPrivate: config.webhooksAllowPrivate };
@@ -44,7 +58,7 @@ export class WebhookTargetResolver {
     if (checked.literalAddress) {
       return { url, hostname: checked.hostname, address: checked.literalAddress, family: checked.literalAddress.includes(':') ? 6 : 4 };
     }
-    const answers = await withTimeout(lookup(checked.hostname, { all: true, order: 'verbatim' }), timeoutMs).catch((error: unknown) => {
+    const answers = await withTimeout(this.lookup(checked.hostname), timeoutMs).catch((error: unknown) => {
       throw new TargetRefused(error instanceof TargetRefused ? error.reason : `host ${checked.hostname} does not resolve`);
     });
     if (answers.length === 0) throw new TargetRefused(`host ${checked.hostname} does not resolve`);
@@ -53,6 +67,24 @@ export class WebhookTargetResolver {
       if (refusal) throw new TargetRefused(`host ${checked.hostname} resolves to ${refusal}, which is not allowed`);
     }
     return { url, hostname: checked.hostname, address: answers[0].address, family: answers[0].family === 6 ? 6 : 4 };
+  }
+
+  /** The host's addresses, from the cache while fresh; a failed lookup is forgotten at once. */
+  private lookup(hostname: string): Promise<LookupAnswer[]> {
+    const now = Date.now();
+    const cached = this.answers.get(hostname);
+    if (cached && cached.expiresAt > now) return cached.answers;
+    if (cached) this.answers.delete(hostname);
+    const answers = lookup(hostname, { all: true, order: 'verbatim' });
+    const entry = { expiresAt: now + DNS_CACHE_TTL_MS, answers };
+    if (this.answers.size >= DNS_CACHE_MAX_HOSTS) {
+      for (const [host, old] of this.answers) if (old.expiresAt <= now || this.answers.size >= DNS_CACHE_MAX_HOSTS) this.answers.delete(host);
+    }
+    this.answers.set(hostname, entry);
+    answers.catch(() => {
+      if (this.answers.get(hostname) === entry) this.answers.delete(hostname);
+    });
+    return answers;
   }
 }
 
