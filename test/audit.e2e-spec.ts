@@ -318,7 +318,8 @@ describe('audit trail', () => {
     // Postgres refuses U+0000 in text and jsonb, and an unpaired surrogate is
     // not valid Unicode: input carrying them must still leave its audit event.
     it.each([
-      ['a NUL character in an audited value', (key: string) => createKey(one, key, { name: 'esc\u0000alate', scopes: ['audit:read'] }), 403],
+      // Refused for the NUL itself (400), before the escalation is even looked at.
+      ['a NUL character in an audited value', (key: string) => createKey(one, key, { name: 'esc\u0000alate', scopes: ['audit:read'] }), 400],
       [
         'an unpaired surrogate in an audited value',
         (key: string) => one.http.post('/v1/api-keys').set('X-API-Key', key).set('Content-Type', 'application/json').send('{"name":"\\ud800","scopes":["audit:read"]}'),

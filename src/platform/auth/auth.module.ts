@@ -8,6 +8,7 @@ import { createApiKeyStrategy } from './api-key.strategy';
 import { AuthGuard } from './auth.guard';
 import { createJwtStrategy } from './jwt.strategy';
 import { PassportNames } from './passport-names';
+import { BodyShapeGuard } from '../http/json-shape';
 import { ScopesGuard } from './scopes.guard';
 import { RequestNoncePurge, RequestNonceStore } from './signatures/request-nonce-store';
 import { RequestSignatureGuard } from './signatures/request-signature.guard';
@@ -43,6 +44,9 @@ import { TokenSigner } from './token-signer';
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: RequestSignatureGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
+    // Hostile body shapes (deep nesting, NUL, __proto__) are refused before
+    // any pipe or handler, once the caller is known so the refusal is theirs.
+    { provide: APP_GUARD, useClass: BodyShapeGuard },
   ],
   exports: [TokenSigner, RequestSignatureVerifier],
 })

@@ -4,7 +4,6 @@ import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
 import { AuditTrail } from '../audit/audit-trail';
 import { docsAssetsOnly } from './docs-assets';
-import { jsonShapeGuard } from './json-shape';
 import { mediaTypePolicy } from './media-type-policy';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
@@ -80,7 +79,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     }),
   );
 
-  app.use(jsonShapeGuard);
   // Swagger UI's package ships its manifest, sources and build logs beside the
   // assets the page needs; serve the page's assets only.
   app.use('/docs', docsAssetsOnly);

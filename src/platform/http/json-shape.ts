@@ -1,9 +1,11 @@
-import type { NextFunction, Request, Response } from 'express';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { BadRequest } from './problem-details';
 
 /**
- * Shapes no endpoint accepts, refused right after parsing so nothing deeper
- * (validation, class-transformer, the audit trail, PostgreSQL) ever sees them:
+ * Shapes no endpoint accepts, refused before any handler, pipe or interceptor
+ * (validation, class-transformer, the audit trail, PostgreSQL) sees them, and
+ * after authentication, so the refusal is audited as the caller's:
  * - nesting deeper than MAX_DEPTH (recursive code downstream would overflow
  *   the stack: a 500 from a 10 KiB body);
  * - U+0000 in the body or the query (PostgreSQL text cannot hold it; it only
@@ -46,7 +48,12 @@ export function jsonShapeProblem(value: unknown): ShapeProblem | undefined {
   return undefined;
 }
 
-export function jsonShapeGuard(req: Request, _res: Response, next: NextFunction): void {
-  const problem = jsonShapeProblem(req.query) ?? (req.body === undefined ? undefined : jsonShapeProblem(req.body));
-  next(problem ? new BadRequest('The request is invalid.', [problem]) : undefined);
+@Injectable()
+export class BodyShapeGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    const problem = jsonShapeProblem(req.query) ?? (req.body === undefined ? undefined : jsonShapeProblem(req.body));
+    if (problem) throw new BadRequest('The request is invalid.', [problem]);
+    return true;
+  }
 }
