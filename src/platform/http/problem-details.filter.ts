@@ -33,6 +33,7 @@ const DENIAL_ACTIONS: Record<number, string> = { 401: 'auth.authenticate', 403: 
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private lastUnavailableLog = 0;
 
   /** With an audit trail, refusals that no handler saw (authentication, authorization, throttling, unparseable bodies) are recorded too (API.md §9). */
   constructor(private readonly audit?: AuditTrail) {}
@@ -83,7 +84,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private send(req: Request, res: Response, error: unknown, problem: ProblemDocument, headers?: Record<string, string>): void {
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      // An outage answers every request with 503: one line a second says so
+      // without burying the log in identical stacks.
+      const now = Date.now();
+      if (now - this.lastUnavailableLog >= 1000) {
+        this.lastUnavailableLog = now;
+        this.logger.warn({ requestId: requestIdOf(req), cause: error instanceof Error ? error.message.slice(0, 200) : undefined }, 'a backing service is unavailable; answering 503');
+      }
+    } else if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: requestIdOf(req) }, `${req.method} ${req.path} failed`);
     }
     if (res.headersSent) {
