@@ -19,6 +19,7 @@ import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
 import { ThrottlingModule } from './platform/throttling/throttling.module';
+import { GLOBAL_GUARDS } from './platform/pipeline/global-guards';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -40,8 +41,7 @@ export class AppModule {
         CryptoModule,
         AuditModule,
         IdempotencyModule,
-        AuthModule,
-        // After AuthModule: global guards run in module order, and rate limits count per authenticated key.
+        AuthModule.forRoot(ApiKeysModule),
         ThrottlingModule,
         HealthModule,
         ApiKeysModule,
@@ -52,7 +52,7 @@ export class AppModule {
         WebhooksModule,
         PartnersModule,
       ],
-      providers: [{ provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
+      providers: [...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };
   }
 }

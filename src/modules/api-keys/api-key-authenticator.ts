@@ -3,6 +3,7 @@ import type { JsonWebKey } from 'node:crypto';
 import type { ApiKey } from '../../generated/prisma/client';
 import { AppConfig } from '../../config/app-config';
 import { Forbidden, Unauthenticated } from '../../platform/auth/auth-errors';
+import type { CredentialAuthenticator } from '../../platform/auth/credential-authenticator';
 import type { AuthPrincipal, SigningRequirement } from '../../platform/auth/principal';
 import { isScope, Scope } from '../../platform/auth/scopes';
 import type { AccessTokenClaims } from '../../platform/auth/token-signer';
@@ -25,7 +26,7 @@ export function keyUnusableReason(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, 
  * revoking a key also stops every token issued from it.
  */
 @Injectable()
-export class ApiKeyAuthenticator {
+export class ApiKeyAuthenticator implements CredentialAuthenticator {
   private readonly cache = new KeyStateCache();
 
   constructor(

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CREDENTIAL_AUTHENTICATOR } from '../../platform/auth/credential-authenticator';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeysController } from './api-keys.controller';
@@ -10,7 +11,14 @@ import { OrganizationBootstrap } from './organization-bootstrap.service';
 @Module({
   imports: [OrganizationsModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, ApiKeyAuthenticator, LastUsedTracker, OrganizationBootstrap],
-  exports: [ApiKeyAuthenticator, ApiKeysService, OrganizationBootstrap],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    ApiKeyAuthenticator,
+    { provide: CREDENTIAL_AUTHENTICATOR, useExisting: ApiKeyAuthenticator },
+    LastUsedTracker,
+    OrganizationBootstrap,
+  ],
+  exports: [ApiKeyAuthenticator, CREDENTIAL_AUTHENTICATOR, ApiKeysService, OrganizationBootstrap],
 })
 export class ApiKeysModule {}

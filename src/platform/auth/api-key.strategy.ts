@@ -1,11 +1,11 @@
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
-import type { ApiKeyAuthenticator } from '../../modules/api-keys/api-key-authenticator';
+import type { CredentialAuthenticator } from './credential-authenticator';
 import type { AuthPrincipal } from './principal';
 
 /** `X-API-Key: mpk_…` (API.md §1), registered with passport under `name` (see PassportNames). */
-export function createApiKeyStrategy(name: string, authenticator: ApiKeyAuthenticator): object {
+export function createApiKeyStrategy(name: string, authenticator: CredentialAuthenticator): object {
   class ApiKeyStrategy extends PassportStrategy(Strategy, name) {
     validate(req: Request): Promise<AuthPrincipal> {
       const header = req.headers['x-api-key'];

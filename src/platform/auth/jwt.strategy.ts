@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { decode } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
-import type { ApiKeyAuthenticator } from '../../modules/api-keys/api-key-authenticator';
+import type { CredentialAuthenticator } from './credential-authenticator';
 import { Unauthenticated } from './auth-errors';
 import type { AuthPrincipal } from './principal';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, TokenSigner, isAccessTokenClaims } from './token-signer';
@@ -16,7 +16,7 @@ import { ACCESS_TOKEN_TYP, AccessTokenClaims, TokenSigner, isAccessTokenClaims }
  * still be usable (revocation reaches tokens within a second).
  * Registered with passport under `name` (see PassportNames).
  */
-export function createJwtStrategy(name: string, config: AppConfig, signer: TokenSigner, authenticator: ApiKeyAuthenticator): object {
+export function createJwtStrategy(name: string, config: AppConfig, signer: TokenSigner, authenticator: CredentialAuthenticator): object {
   class JwtStrategy extends PassportStrategy(Strategy, name) {
     constructor() {
       super({

@@ -14,7 +14,8 @@ type CarriesUsages = { [USAGES]?: PolicyUsage[] };
  * RateLimit (and the binding one in X-RateLimit-*), and a refusal is a
  * QuotaExceeded problem naming every violated policy (not ThrottlerException).
  *
- * A global guard registered after AuthGuard and ScopesGuard, so the principal
+ * A global guard that runs after AuthGuard and before ScopesGuard (see
+ * pipeline/global-guards.ts), so the principal
  * (and with it the API key to count against) is known.
  */
 @Injectable()
