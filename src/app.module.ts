@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
 import { AppConfigModule } from './config/app-config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
@@ -35,6 +36,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(options.env),
+        ScheduleModule.forRoot(),
         LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
         OutboxModule,

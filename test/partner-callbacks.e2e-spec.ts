@@ -190,8 +190,10 @@ describe('Partner callbacks', () => {
       expect(await snapshot(releaseId)).toEqual(before);
 
       // An unknown partner id stays anonymous and outside any organization; the caller cannot tell the two apart.
+      await t.flushAudit(); // anonymous refusals are counted per window: start a fresh one
       const unknown = await send({ type: 'release.live', data: { releaseId } }, { partnerId: newId('ptn') });
       expect({ ...unknown.body, requestId: undefined, instance: undefined }).toEqual({ ...forged.body, requestId: undefined, instance: undefined });
+      await t.flushAudit();
       const event = await t.prisma.auditEvent.findFirstOrThrow({ where: { requestId: unknown.headers['x-request-id'] } });
       expect(event).toMatchObject({ orgId: null, actorType: 'anonymous', actorId: null, outcome: 'denied', statusCode: 401 });
     });

@@ -21,6 +21,7 @@ import { createOrgWithKey } from './helpers/factories';
 import type { TestApp } from './helpers/test-app';
 import { createTestDatabase } from './helpers/test-database';
 import { expectQuotaExceeded, rateLimitOf } from './throttling.helpers';
+import { AnonymousRefusals } from '../src/platform/audit/anonymous-refusals';
 
 @Controller('v1/throttle-probe')
 class UploadProbeController {
@@ -63,6 +64,7 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
     database,
     env: fullEnv,
     logs: [],
+    flushAudit: () => app.get(AnonymousRefusals).flush(),
     async close() {
       await app.close();
       await database.drop();

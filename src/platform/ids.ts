@@ -30,3 +30,8 @@ const ID_SHAPE = /^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$/;
 export function looksLikeId(prefix: IdPrefix, value: string): boolean {
   return value.startsWith(`${prefix}_`) && ID_SHAPE.test(value);
 }
+
+/** True when `value` has the shape of any id this API issues (the one regex for "is this an id"). */
+export function isResourceId(value: string): boolean {
+  return ID_SHAPE.test(value);
+}

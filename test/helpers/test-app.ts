@@ -7,6 +7,7 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createTestDatabase, TestDatabase } from './test-database';
+import { AnonymousRefusals } from '../../src/platform/audit/anonymous-refusals';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -16,6 +17,8 @@ export interface TestApp {
   env: Record<string, string>;
   /** Every log line the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** Writes the anonymous refusals counted so far (they are recorded off the request path, once a second). */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     database,
     env,
     logs,
+    flushAudit: () => app.get(AnonymousRefusals).flush(),
     async close() {
       await app.close();
       if (ownsDatabase) await database.drop();

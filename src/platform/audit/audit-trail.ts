@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Prisma } from '../../generated/prisma/client';
 import { PrismaService, Tx } from '../database/prisma.service';
 import { newId } from '../ids';
 import { ChainVerification, ChainVerifier, GENESIS_HASH, chainHash } from './audit-chain';
 import type { AuditDraft } from './audit-draft';
 
 const VERIFY_BATCH = 1000;
+/** audit_chain_heads' key for events outside any organization. */
+const ANONYMOUS_CHAIN = '-';
 
 /**
  * Text from requests may hold what neither PostgreSQL (NUL) nor RFC 8785
@@ -22,11 +23,10 @@ function wellFormed<T>(value: T): T {
 }
 
 /**
- * Appends audit events to each organization's hash chain. Appending takes a
- * transaction-scoped advisory lock on the organization's chain, so concurrent
- * writers (in any process) line up and every event links to the one before
- * it; the lock is held only from the append to the commit, which is why
- * callers append last in their transaction.
+ * Appends audit events to each organization's hash chain. Appending locks the
+ * chain's head row, so concurrent writers (in any process) line up and every
+ * event links to the one before it; the lock is held only from the append to
+ * the commit, which is why callers append last in their transaction.
  */
 @Injectable()
 export class AuditTrail {
@@ -34,25 +34,38 @@ export class AuditTrail {
 
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Appends inside the caller's transaction: the event commits with the change or not at all. */
+  /**
+   * Appends inside the caller's transaction: the event commits with the change or not at all.
+   * Two statements: the chain's head row is locked and read (an upsert, so a
+   * new chain needs no setup, and READ COMMITTED returns the newest committed
+   * head even after waiting for another appender), then the event is inserted
+   * and the head moved to it in one statement.
+   */
   async append(tx: Tx, untrusted: AuditDraft): Promise<string> {
     const draft = wellFormed(untrusted);
-    const chainKey = `audit:${draft.orgId ?? '-'}`;
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${chainKey}, 0))`;
-    const last = await tx.auditEvent.findFirst({
-      where: { orgId: draft.orgId },
-      orderBy: { seq: 'desc' },
-      select: { seq: true, hash: true },
-    });
+    const chain = draft.orgId ?? ANONYMOUS_CHAIN;
+    const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
+      INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
+      ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
+      RETURNING seq, hash`;
     const event = {
       ...draft,
       id: newId('aud'),
-      seq: (last?.seq ?? 0n) + 1n,
+      seq: head.seq + 1n,
       occurredAt: new Date(),
-      prevHash: last?.hash ?? GENESIS_HASH,
+      prevHash: head.hash,
     };
     const hash = chainHash(event.prevHash, event);
-    await tx.auditEvent.create({ data: { ...event, changes: (draft.changes ?? undefined) as Prisma.InputJsonObject | undefined, hash } });
+    const changes = draft.changes === null || draft.changes === undefined ? null : JSON.stringify(draft.changes);
+    await tx.$executeRaw`
+      WITH appended AS (
+        INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
+                                  outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash)
+        VALUES (${event.id}, ${event.orgId}, ${event.seq}, ${event.occurredAt}, ${event.actorType}, ${event.actorId}, ${event.action},
+                ${event.resourceType}, ${event.resourceId}, ${event.outcome}, ${event.statusCode}, ${event.ip}, ${event.userAgent},
+                ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash})
+        RETURNING seq, hash)
+      UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = ${chain}`;
     return event.id;
   }
 

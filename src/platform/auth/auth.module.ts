@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../../config/app-config';
+import { CallerIdentifier } from './caller-identifier';
 import { CREDENTIAL_AUTHENTICATOR, CredentialAuthenticator } from './credential-authenticator';
 import { createApiKeyStrategy } from './api-key.strategy';
 import { createJwtStrategy } from './jwt.strategy';
@@ -11,6 +12,7 @@ import { TokenSigner } from './token-signer';
 
 const PROVIDERS = [
   TokenSigner,
+  CallerIdentifier,
   PassportNames,
   RequestNonceStore,
   RequestNoncePurge,
@@ -42,7 +44,7 @@ export class AuthModule {
       module: AuthModule,
       imports: [PassportModule, credentials],
       providers: PROVIDERS,
-      exports: [TokenSigner, PassportNames, RequestSignatureVerifier, credentials],
+      exports: [TokenSigner, CallerIdentifier, PassportNames, RequestSignatureVerifier, credentials],
     };
   }
 }

@@ -40,6 +40,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
         // Fail fast when the database is down: requests answer 503 instead of hanging.
         connectionTimeoutMillis: 3000,
         idleTimeoutMillis: 30000,
+        // Names the tenant-serving pool in pg_stat_activity (the audit refusal writer has its own).
+        application_name: 'musicpub',
       }),
     });
     const ambient = this.ambient;

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
-import { AuditTrail } from '../audit/audit-trail';
+import { RequestAuditor } from '../audit/request-auditor';
 import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -83,6 +83,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // assets the page needs; serve the page's assets only.
   app.use('/docs', docsAssetsOnly);
 
-  app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditTrail)));
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor)));
   app.useGlobalPipes(createValidationPipe());
 }

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { BadRequest } from './problem-details';
+import { isResourceId } from '../ids';
 
 /**
  * Keyset pagination (API.md §0): newest first by id (ids are time-ordered),
@@ -30,8 +31,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-const CURSOR_ID = /^[a-z]{2,4}_[0-9A-Z]{26}$/;
-
 export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
 }
@@ -41,7 +40,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string' && CURSOR_ID.test(parsed.after)) return parsed.after;
+    if (typeof parsed.after === 'string' && isResourceId(parsed.after)) return parsed.after;
   } catch {
     // fall through to the 400 below
   }

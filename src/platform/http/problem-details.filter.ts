@@ -1,8 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { AuditTrail } from '../audit/audit-trail';
-import { auditIdentityOf } from '../audit/audit-actor';
-import { outcomeFor, requestFacts, routeTemplateOf } from '../audit/audit-draft';
+import type { RequestAuditor } from '../audit/request-auditor';
 import { OAuthError } from '../auth/oauth-error';
 import type { AuthSubject } from '../auth/auth-errors';
 import { classifyDatabaseError } from '../database/database-errors';
@@ -26,17 +24,15 @@ interface Rendered {
  * here, the client sees a status, a title and a safe detail; stacks, SQL,
  * file paths and driver messages stay in the server log.
  */
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const TOKEN_ENDPOINT = /^\/v1\/oauth\/token\/?$/;
-const DENIAL_ACTIONS: Record<number, string> = { 401: 'auth.authenticate', 403: 'auth.authorize', 429: 'request.throttle' };
 
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
   private lastUnavailableLog = 0;
 
-  /** With an audit trail, refusals that no handler saw (authentication, authorization, throttling, unparseable bodies) are recorded too (API.md §9). */
-  constructor(private readonly audit?: AuditTrail) {}
+  /** With an auditor, every failed request the trail keeps is recorded here (API.md §9): the pipeline records only successes. */
+  constructor(private readonly auditor?: RequestAuditor) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -62,25 +58,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     );
   }
 
-  /** Records a refusal nobody recorded yet, then answers (so a client that sees the answer can find the event). */
+  /** Records the failure, then answers (so a client that sees the answer can find the event). */
   private afterAudit(req: Request, error: unknown, status: number, reason: string | undefined, send: () => void): void {
-    const recorded = (req as Request & { auditRecorded?: boolean }).auditRecorded;
-    const wanted = DENIAL_ACTIONS[status] !== undefined || (MUTATING.has(req.method) && status !== 404 && status >= 400);
-    if (!this.audit || recorded || !wanted) return send();
-    (req as Request & { auditRecorded?: boolean }).auditRecorded = true;
-    // The caller if authenticated, else the key a refused credential belonged to, else the actor the route named.
-    void this.audit
-      .record({
-        ...auditIdentityOf(req, (error as { subject?: AuthSubject } | null)?.subject),
-        action: DENIAL_ACTIONS[status] ?? 'request.reject',
-        resourceType: null,
-        resourceId: null,
-        outcome: outcomeFor(status),
-        statusCode: status,
-        ...requestFacts(req),
-        changes: { method: req.method, route: routeTemplateOf(req), ...(reason ? { reason } : {}) },
-      })
-      .finally(send);
+    if (!this.auditor) return send();
+    const subject = (error as { subject?: AuthSubject } | null)?.subject;
+    this.auditor.recordFailure(req, status, reason, subject).then(send, (auditError: unknown) => {
+      this.logger.error({ err: auditError, requestId: requestIdOf(req) }, 'could not record the failure in the audit trail');
+      send();
+    });
   }
 
   private send(req: Request, res: Response, error: unknown, problem: ProblemDocument, headers?: Record<string, string>): void {

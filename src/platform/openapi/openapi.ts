@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem-details';
+import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
 
-const MUTATING = ['post', 'put', 'patch', 'delete'] as const;
+const MUTATING = [...MUTATING_METHODS].map((m) => m.toLowerCase() as 'post' | 'put' | 'patch' | 'delete');
 
 /** OpenAPI 3 generated from the controllers and DTOs, served at /openapi.json and /docs. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -60,7 +61,7 @@ function describeCrossCuttingBehaviour(document: OpenAPIObject): OpenAPIObject {
       if (!operation) continue;
       const authenticated = (operation.security?.length ?? 0) > 0;
       const declared = (operation.parameters ?? []).some((p) => 'name' in p && p.name.toLowerCase() === 'idempotency-key');
-      if (authenticated && !declared && (method === 'post' || method === 'patch')) {
+      if (authenticated && !declared && IDEMPOTENT_METHODS.has(method.toUpperCase())) {
         operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
       }
       operation.responses ??= {};

@@ -2,107 +2,80 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import type { Request, Response } from 'express';
-import { from, lastValueFrom, Observable, of } from 'rxjs';
-import { AuditTrail } from '../audit/audit-trail';
+import { from, lastValueFrom, Observable } from 'rxjs';
 import { AUDITED, AuditedOptions } from '../audit/audited.decorator';
-import { auditIdentityOf } from '../audit/audit-actor';
-import { AuditDraft, auditedChanges, defaultAction, outcomeFor, requestFacts } from '../audit/audit-draft';
+import { defaultAction } from '../audit/audit-draft';
+import { RequestAuditor } from '../audit/request-auditor';
 import { principalOf } from '../auth/principal';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService, Tx } from '../database/prisma.service';
+import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
 import { BadRequest } from '../http/problem-details';
 import { parseIdempotencyKey, requestFingerprint } from '../idempotency/idempotency-key';
 import { IdempotencyScope, IdempotencyStore, StoredResponse } from '../idempotency/idempotency-store';
 import { SKIP_IDEMPOTENCY } from '../idempotency/skip-idempotency.decorator';
-import { statusOfError } from './error-status';
 import { OUTSIDE_REQUEST_TRANSACTION } from './outside-request-transaction.decorator';
 
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const IDEMPOTENT_METHODS = new Set(['POST', 'PATCH']);
 /** Response headers a replay must repeat (API.md §7). */
 const REPLAYED_HEADERS = ['location', 'etag', 'content-type', 'cache-control'];
 
-export type AuditedRequest = Request & { auditRecorded?: boolean };
-
 /**
- * Every mutating request runs in one database transaction that also holds
- * its audit event and, with an Idempotency-Key, its stored response (API.md
- * §7, §9): the change, the event, the trail and the replayable answer commit
- * together or not at all. Services' own transaction() calls join it.
+ * Every mutating request is one database transaction and one commit (API.md
+ * §7, §9): the Idempotency-Key claim, the change, its outbox event, the
+ * stored replayable response and the audit event commit together or not at
+ * all. Services' own transaction() calls join it.
  *
- * Order: claim the idempotency key (committed at once, so concurrent
- * duplicates see it) → open the transaction → handler → store the response →
- * append the audit event (last: it takes the org's chain lock) → commit.
- * On failure: roll back, free the key, record the failure in the trail.
+ * Order inside the transaction: claim the key (a try-lock: a concurrent
+ * duplicate gets 409 at once) → handler → store the response → append the
+ * audit event (last: it locks the organization's chain head) → commit.
+ * A failure rolls everything back and the error filter records it, through
+ * the same RequestAuditor.
  */
 @Injectable()
 export class RequestTransactionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly prisma: PrismaService,
-    private readonly audit: AuditTrail,
+    private readonly auditor: RequestAuditor,
     private readonly idempotency: IdempotencyStore,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<AuditedRequest>();
-    if (!MUTATING.has(req.method)) return next.handle();
-    return from(this.run(context, next, req, context.switchToHttp().getResponse<Response>()));
-  }
-
-  private async run(context: ExecutionContext, next: CallHandler, req: AuditedRequest, res: Response): Promise<unknown> {
-    const audit = this.describe(context, req);
+    const req = context.switchToHttp().getRequest<Request>();
+    if (!MUTATING_METHODS.has(req.method)) return next.handle();
+    this.auditor.describe(req, this.routeAudit(context));
+    const res = context.switchToHttp().getResponse<Response>();
     if (this.reflector.get<boolean>(OUTSIDE_REQUEST_TRANSACTION, context.getHandler())) {
-      return this.runOutsideTransaction(next, req, res, audit);
+      return from(this.runOutsideTransaction(next, req, res));
     }
-    const scope = this.idempotencyScope(context, req);
+    return from(this.run(next, req, res, this.idempotencyScope(context, req)));
+  }
+
+  private run(next: CallHandler, req: Request, res: Response, scope: IdempotencyScope | undefined): Promise<unknown> {
     const fingerprint = scope ? requestFingerprint(req.method, req.path, req.body) : '';
-    // Only the request that holds the claim may free it: a duplicate refused
-    // with 409 must not delete the first request's in-flight claim.
-    let claimed = false;
-    try {
+    return this.prisma.transaction(async (tx) => {
       if (scope) {
-        const claim = await this.idempotency.claim(scope, fingerprint);
-        if (claim.kind === 'replay') return await this.replay(claim.response, req, res, audit);
-        claimed = true;
+        const claim = await this.idempotency.claimWithin(tx, scope, fingerprint);
+        if (claim.kind === 'replay') return this.replay(tx, claim.response, req, res);
       }
-      const body = await this.prisma.transaction(async (tx) => {
-        const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        if (scope) await this.idempotency.complete(scope, captureResponse(res, result));
-        await this.audit.append(tx, withResult(audit(req, res.statusCode), req, result));
-        return result;
-      });
-      req.auditRecorded = true;
-      return body;
-    } catch (error) {
-      if (scope && claimed) await this.idempotency.release(scope).catch(() => undefined);
-      if (!req.auditRecorded) {
-        req.auditRecorded = true;
-        await this.audit.record(audit(req, statusOfError(error)));
-      }
-      throw error;
-    }
-  }
-
-  private async runOutsideTransaction(next: CallHandler, req: AuditedRequest, res: Response, audit: DraftFor): Promise<unknown> {
-    try {
       const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      req.auditRecorded = true;
-      await this.audit.record(withResult(audit(req, res.statusCode), req, result));
+      if (scope) await this.idempotency.completeWithin(tx, scope, fingerprint, captureResponse(res, result));
+      await this.auditor.appendSuccess(tx, req, res.statusCode, result);
       return result;
-    } catch (error) {
-      req.auditRecorded = true;
-      await this.audit.record(audit(req, statusOfError(error)));
-      throw error;
-    }
+    });
   }
 
-  private async replay(stored: StoredResponse, req: AuditedRequest, res: Response, audit: DraftFor): Promise<unknown> {
+  private async runOutsideTransaction(next: CallHandler, req: Request, res: Response): Promise<unknown> {
+    const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    await this.auditor.recordSuccess(req, res.statusCode, result);
+    return result;
+  }
+
+  private async replay(tx: Tx, stored: StoredResponse, req: Request, res: Response): Promise<unknown> {
     res.status(stored.status);
     for (const [name, value] of Object.entries(stored.headers)) res.setHeader(name, value);
     res.setHeader('Idempotent-Replayed', 'true');
-    req.auditRecorded = true;
     const body: unknown = stored.body === '' ? undefined : JSON.parse(stored.body);
-    await this.audit.record({ ...withResult(audit(req, stored.status), req, body), changes: { idempotentReplay: true } });
+    await this.auditor.appendSuccess(tx, req, stored.status, body, { idempotentReplay: true });
     return body;
   }
 
@@ -117,47 +90,11 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     return { orgId: principal.orgId, credentialId: principal.keyId, key: parsed.key };
   }
 
-  private describe(context: ExecutionContext, req: Request): DraftFor {
+  private routeAudit(context: ExecutionContext): { action: string; resourceType: string } {
     const options = this.reflector.get<AuditedOptions | undefined>(AUDITED, context.getHandler()) ?? {};
     const fallback = defaultAction(this.reflector.get<string>(PATH_METADATA, context.getClass()) ?? '', context.getHandler().name);
-    return (request, status) => ({
-      ...auditIdentityOf(request),
-      action: options.action ?? fallback.action,
-      resourceType: options.resourceType ?? fallback.resourceType,
-      resourceId: resourceIdOf(request, undefined),
-      outcome: outcomeFor(status),
-      statusCode: status,
-      ...requestFacts(request),
-      changes: auditedChanges(request.body),
-    });
+    return { action: options.action ?? fallback.action, resourceType: options.resourceType ?? fallback.resourceType };
   }
-}
-
-type DraftFor = (req: Request, status: number) => AuditDraft;
-
-const ID_SHAPE = /^[a-z]{2,4}_[0-9A-Z]{26}$/;
-
-/** Completes a draft with what the handler returned: the resource, and the id of anything new it made beside it. */
-function withResult(draft: AuditDraft, req: Request, result: unknown): AuditDraft {
-  const resourceId = resourceIdOf(req, result);
-  const created = typeof result === 'object' && result !== null ? (result as { id?: unknown }).id : undefined;
-  const createdId = typeof created === 'string' && ID_SHAPE.test(created) && created !== resourceId ? created : undefined;
-  return { ...draft, resourceId, changes: createdId ? { ...draft.changes, createdId } : draft.changes };
-}
-
-/**
- * The resource a request acted on: the route's :trackId or :id (a rotation
- * names the key it rotated), else the id of what it created. Only id-shaped
- * values count: a client that puts a secret where an id belongs must not get
- * it into the trail.
- */
-function resourceIdOf(req: Request, result: unknown): string | null {
-  const params = req.params ?? {};
-  const fromBody = typeof result === 'object' && result !== null ? (result as { id?: unknown }).id : undefined;
-  for (const candidate of [params.trackId, params.id, fromBody]) {
-    if (typeof candidate === 'string' && ID_SHAPE.test(candidate)) return candidate;
-  }
-  return null;
 }
 
 function captureResponse(res: Response, result: unknown): StoredResponse {
