@@ -12,7 +12,7 @@ export interface FingerprintOptions {
 }
 
 export const DEFAULT_FINGERPRINT: Required<FingerprintOptions> = {
-  exclude: ['audit_events', '_prisma_migrations'],
+  exclude: ['audit_events', 'audit_chain_heads', '_prisma_migrations'],
   // lastUsedAt: the last-use tracker writes it after any authenticated request.
   volatile: { api_keys: ['last_used_at'] },
 };

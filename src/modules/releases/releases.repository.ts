@@ -39,8 +39,10 @@ export class ReleasesRepository {
     return tx.release.findFirst({ where: { id, orgId }, include: WITH_TRACKS });
   }
 
-  create(tx: Tx, orgId: string, id: string, fields: ReleaseFields): Promise<ReleaseRow> {
-    return tx.release.create({ data: { ...fields, id, orgId }, include: WITH_TRACKS });
+  /** One INSERT … RETURNING: a new release has no tracks yet, so nothing needs reading back. */
+  async create(tx: Tx, orgId: string, id: string, fields: ReleaseFields): Promise<ReleaseRow> {
+    const row = await tx.release.create({ data: { ...fields, id, orgId } });
+    return { ...row, tracks: [] };
   }
 
   /**

@@ -105,7 +105,8 @@ export class RequestAuditor {
           ...identity,
           action: DENIAL_ACTIONS[status] ?? (status === 404 ? 'resource.not_found' : 'request.reject'),
           resourceType: null,
-          resourceId: null,
+          // The id a caller asked for and did not get (a probe across tenants names its target).
+          resourceId: status === 404 ? resourceIdOf(req, undefined) : null,
           outcome: outcomeFor(status),
           statusCode: status,
           ...facts,
