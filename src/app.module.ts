@@ -11,6 +11,7 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
 import { AuditModule } from './platform/audit/audit.module';
+import { RequestAuditModule } from './platform/audit/request-audit.module';
 import { AuthModule } from './platform/auth/auth.module';
 import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
@@ -42,6 +43,7 @@ export class AppModule {
         OutboxModule,
         CryptoModule,
         AuditModule,
+        RequestAuditModule,
         IdempotencyModule,
         AuthModule.forRoot(ApiKeysModule),
         ThrottlingModule,

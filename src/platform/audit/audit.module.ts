@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { AnonymousRefusals } from './anonymous-refusals';
 import { AuditTrail } from './audit-trail';
-import { RequestAuditor } from './request-auditor';
 
+/** The audit trail itself, for every process that records events (the API, the CLI). */
 @Global()
-@Module({ providers: [AuditTrail, AnonymousRefusals, RequestAuditor], exports: [AuditTrail, RequestAuditor] })
+@Module({ providers: [AuditTrail], exports: [AuditTrail] })
 export class AuditModule {}

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { IdempotencyPurge } from './idempotency-purge';
-import type { IdempotencyStore } from './idempotency-store';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import { IdempotencyStore } from './idempotency-store';
 
 function purgeWith(purgeExpired: jest.Mock): IdempotencyPurge {
   return new IdempotencyPurge({ purgeExpired } as unknown as IdempotencyStore);
@@ -30,11 +32,14 @@ describe('IdempotencyPurge', () => {
     expect(Logger.prototype.warn).toHaveBeenCalledTimes(1);
   });
 
-  it('runs every ten minutes from module init until module destroy', async () => {
+  it('runs every ten minutes (on @nestjs/schedule) while the application runs', async () => {
     jest.useFakeTimers();
     const purgeExpired = jest.fn().mockResolvedValue(0);
-    const purge = purgeWith(purgeExpired);
-    purge.onModuleInit();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot()],
+      providers: [IdempotencyPurge, { provide: IdempotencyStore, useValue: { purgeExpired } }],
+    }).compile();
+    const app = await moduleRef.init();
     expect(purgeExpired).not.toHaveBeenCalled();
 
     await jest.advanceTimersByTimeAsync(10 * 60 * 1000 - 1);
@@ -44,7 +49,7 @@ describe('IdempotencyPurge', () => {
     await jest.advanceTimersByTimeAsync(20 * 60 * 1000);
     expect(purgeExpired).toHaveBeenCalledTimes(3);
 
-    purge.onModuleDestroy();
+    await app.close();
     await jest.advanceTimersByTimeAsync(60 * 60 * 1000);
     expect(purgeExpired).toHaveBeenCalledTimes(3);
   });

@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { IdempotencyStore } from './idempotency-store';
 
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -9,17 +10,12 @@ const PURGE_INTERVAL_MS = 10 * 60 * 1000;
  * running it on every instance at once is harmless.
  */
 @Injectable()
-export class IdempotencyPurge implements OnModuleInit, OnModuleDestroy {
+export class IdempotencyPurge {
   private readonly logger = new Logger(IdempotencyPurge.name);
-  private timer?: NodeJS.Timeout;
 
   constructor(private readonly store: IdempotencyStore) {}
 
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.run(), PURGE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
+  @Interval(PURGE_INTERVAL_MS)
   async run(): Promise<number> {
     try {
       const purged = await this.store.purgeExpired();
@@ -29,9 +25,5 @@ export class IdempotencyPurge implements OnModuleInit, OnModuleDestroy {
       this.logger.warn({ err: error }, 'idempotency purge failed; will retry');
       return 0;
     }
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
   }
 }

@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { PrismaService } from '../../database/prisma.service';
 import { NONCE_WINDOW_SECONDS } from './signature-policy';
 
@@ -39,17 +40,12 @@ export class RequestNonceStore {
  * once is harmless.
  */
 @Injectable()
-export class RequestNoncePurge implements OnModuleInit, OnModuleDestroy {
+export class RequestNoncePurge {
   private readonly logger = new Logger(RequestNoncePurge.name);
-  private timer?: NodeJS.Timeout;
 
   constructor(private readonly store: RequestNonceStore) {}
 
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.run(), PURGE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
+  @Interval(PURGE_INTERVAL_MS)
   async run(): Promise<number> {
     try {
       return await this.store.purgeExpired();
@@ -57,9 +53,5 @@ export class RequestNoncePurge implements OnModuleInit, OnModuleDestroy {
       this.logger.warn({ err: error }, 'request nonce purge failed; will retry');
       return 0;
     }
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
   }
 }
