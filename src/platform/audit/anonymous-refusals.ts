@@ -29,6 +29,7 @@ export class AnonymousRefusals implements OnModuleDestroy {
   private readonly tally = new RefusalTally(MAX_BUCKETS);
   private readonly own?: PrismaClient;
   private flushing?: Promise<void>;
+  private followUp?: Promise<void>;
 
   constructor(
     config: AppConfig,
@@ -55,9 +56,18 @@ export class AnonymousRefusals implements OnModuleDestroy {
   /** Writes what was counted since the last flush; never throws (a lost batch is logged). */
   @Interval(ANONYMOUS_REFUSAL_FLUSH_MS)
   flush(): Promise<void> {
-    // One flush at a time: a slow database must not stack writers up.
-    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    // One write at a time, and at most one queued behind it: a slow database
+    // must not stack writers up, yet a caller asking for a flush gets one that
+    // covers everything counted before it asked.
+    if (!this.flushing) {
+      this.flushing = this.write().finally(() => (this.flushing = undefined));
+      return this.flushing;
+    }
+    this.followUp ??= this.flushing.then(() => {
+      this.followUp = undefined;
+      return this.flush();
+    });
+    return this.followUp;
   }
 
   async onModuleDestroy(): Promise<void> {

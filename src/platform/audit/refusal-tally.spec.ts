@@ -1,4 +1,4 @@
-import { OVERFLOW_ROUTE, RefusalTally, type AnonymousRefusal } from './refusal-tally';
+import { OVERFLOW_ROUTE, RefusalTally, SAMPLED_REQUEST_IDS, type AnonymousRefusal } from './refusal-tally';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 2, 12, 0, s));
 const refusal = (over: Partial<AnonymousRefusal> = {}): AnonymousRefusal => ({
@@ -30,6 +30,8 @@ describe('RefusalTally', () => {
       requestId: 'req-0',
       changes: { method: 'GET', route: '/v1/releases/:id', reason: 'key_unknown', count: 500, firstAt: at(0).toISOString(), lastAt: at(59).toISOString() },
     });
+    // A bounded sample of request ids, the first ones, so a client quoting one finds its refusal.
+    expect((event.changes as { requestIds: string[] }).requestIds).toEqual(Array.from({ length: SAMPLED_REQUEST_IDS }, (_, i) => `req-${i}`));
   });
 
   it('keeps addresses, statuses, reasons and routes apart', () => {

@@ -27,7 +27,12 @@ interface Bucket {
   first: AnonymousRefusal;
   count: number;
   lastAt: Date;
+  /** The first few request ids, so a client quoting one can find its refusal. */
+  requestIds: string[];
 }
+
+/** Request ids kept per bucket: enough to find a handful of refusals, bounded under a flood. */
+export const SAMPLED_REQUEST_IDS = 20;
 
 export const OVERFLOW_ROUTE = '(overflow)';
 
@@ -50,8 +55,9 @@ export class RefusalTally {
     if (bucket) {
       bucket.count++;
       if (refusal.at > bucket.lastAt) bucket.lastAt = refusal.at;
+      if (refusal.requestId && bucket.requestIds.length < SAMPLED_REQUEST_IDS) bucket.requestIds.push(refusal.requestId);
     } else {
-      this.buckets.set(key, { first: refusal, count: 1, lastAt: refusal.at });
+      this.buckets.set(key, { first: refusal, count: 1, lastAt: refusal.at, requestIds: refusal.requestId ? [refusal.requestId] : [] });
     }
   }
 
@@ -59,7 +65,7 @@ export class RefusalTally {
   drain(): AuditDraft[] {
     const buckets = [...this.buckets.values()];
     this.buckets = new Map();
-    return buckets.map(({ first, count, lastAt }) => ({
+    return buckets.map(({ first, count, lastAt, requestIds }) => ({
       orgId: null,
       actorType: 'anonymous',
       actorId: null,
@@ -79,6 +85,7 @@ export class RefusalTally {
         count,
         firstAt: first.at.toISOString(),
         lastAt: lastAt.toISOString(),
+        requestIds,
       },
     }));
   }
