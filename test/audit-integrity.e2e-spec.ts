@@ -42,7 +42,7 @@ describe('audit trail integrity', () => {
 
   /** What an attacker with superuser access does: switch the guard off, change the past, switch it back on. */
   async function tamper(sql: string, ...params: unknown[]): Promise<void> {
-    await one.prisma.transaction(async (tx) => {
+    await one.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete');
       expect(await tx.$executeRawUnsafe(sql, ...params)).toBe(1);
       await tx.$executeRawUnsafe('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');

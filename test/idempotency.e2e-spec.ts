@@ -398,9 +398,9 @@ describe('Idempotency-Key (one instance)', () => {
       const key = newKey();
       const body = { name: uniqueName('crash'), scopes: ['keys:read'] };
       let rowsSeenInside = -1;
-      jest.spyOn(t.app.get(OutboxWriter), 'record').mockImplementationOnce(async (tx) => {
+      jest.spyOn(t.app.get(OutboxWriter), 'record').mockImplementationOnce(async () => {
         // The key row is already written in this transaction when the "crash" happens.
-        rowsSeenInside = await tx.apiKey.count({ where: { orgId: admin.orgId, name: body.name } });
+        rowsSeenInside = await t.db.tx.apiKey.count({ where: { orgId: admin.orgId, name: body.name } });
         throw new Error('simulated crash after the key row was written');
       });
 

@@ -14,6 +14,7 @@ import supertest from 'supertest';
 import { AppModule } from '../src/app.module';
 import { AppConfig } from '../src/config/app-config';
 import { Scopes } from '../src/platform/auth/scopes.decorator';
+import { Db } from '../src/platform/database/db';
 import { PrismaService } from '../src/platform/database/prisma.service';
 import { configureHttp } from '../src/platform/http/configure-http';
 import { UploadThrottle } from '../src/platform/throttling/throttle.decorators';
@@ -61,6 +62,7 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
     app,
     http: supertest(app.getHttpServer()),
     prisma: app.get(PrismaService),
+    db: app.get<Db>(Db),
     database,
     env: fullEnv,
     logs: [],

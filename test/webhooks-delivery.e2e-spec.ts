@@ -87,16 +87,16 @@ describe('Webhook delivery', () => {
     const outbox = t.app.get(OutboxWriter);
     let rolledBackId = '';
     await expect(
-      t.prisma.transaction(async (tx) => {
-        rolledBackId = await outbox.record(tx, org.orgId, 'release.updated', { marker: 'rolled back' });
-        expect(await tx.outboxEvent.count({ where: { id: rolledBackId } })).toBe(1);
+      t.db.withTransaction(async () => {
+        rolledBackId = await outbox.record(org.orgId, 'release.updated', { marker: 'rolled back' });
+        expect(await t.db.tx.outboxEvent.count({ where: { id: rolledBackId } })).toBe(1);
         throw new Error('the change failed after its event was written');
       }),
     ).rejects.toThrow('the change failed');
     expect(await t.prisma.outboxEvent.count({ where: { id: rolledBackId } })).toBe(0);
 
     // A committed sentinel goes through; the rolled-back event never does.
-    await t.prisma.transaction((tx) => outbox.record(tx, org.orgId, 'release.updated', { marker: 'committed' }));
+    await t.db.withTransaction(() => outbox.record(org.orgId, 'release.updated', { marker: 'committed' }));
     await receiver.waitFor((d) => d.some((x) => x.json?.data?.marker === 'committed'));
     await sleep(150);
     expect(receiver.deliveries.map((d) => d.json.data.marker)).toEqual(['committed']);

@@ -38,8 +38,8 @@ describe('Webhook workers', () => {
       receiver.respond = (d) => (d.index % 7 === 0 && receiver.byId(d.webhookId).length === 1 ? { status: 500 } : { status: 204 });
 
       const outbox = first.app.get(OutboxWriter);
-      await first.prisma.transaction(async (tx) => {
-        for (let i = 0; i < EVENTS; i++) await outbox.record(tx, org.orgId, 'release.updated', { n: i });
+      await first.db.withTransaction(async () => {
+        for (let i = 0; i < EVENTS; i++) await outbox.record(org.orgId, 'release.updated', { n: i });
       });
 
       const expectedMessages = EVENTS * endpoints.length;

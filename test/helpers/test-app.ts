@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.factory';
+import { Db } from '../../src/platform/database/db';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { AnonymousRefusals } from '../../src/platform/audit/anonymous-refusals';
@@ -13,6 +14,8 @@ export interface TestApp {
   app: NestExpressApplication;
   http: ReturnType<typeof supertest>;
   prisma: PrismaService;
+  /** The app's transaction host: `db.withTransaction(…)` and `db.tx`, as services use them. */
+  db: Db;
   database: TestDatabase;
   env: Record<string, string>;
   /** Every log line the app wrote, parsed. */
@@ -64,6 +67,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     app,
     http: supertest(app.getHttpServer()),
     prisma: app.get(PrismaService),
+    db: app.get<Db>(Db),
     database,
     env,
     logs,

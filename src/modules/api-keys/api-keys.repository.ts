@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ApiKey, Prisma } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 
 export interface NewApiKeyRow {
   id: string;
@@ -27,24 +27,24 @@ export interface NewApiKeyRow {
  */
 @Injectable()
 export class ApiKeysRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   /** Authentication only: the key whose HMAC is `keyHash`, in any org. */
   findForAuthentication(keyHash: Uint8Array<ArrayBuffer>): Promise<ApiKey | null> {
-    return this.prisma.apiKey.findUnique({ where: { keyHash } });
+    return this.db.tx.apiKey.findUnique({ where: { keyHash } });
   }
 
   /** Token authentication only: the key a token was issued from (its `sub`). */
   findForTokenAuthentication(id: string): Promise<ApiKey | null> {
-    return this.prisma.apiKey.findUnique({ where: { id } });
+    return this.db.tx.apiKey.findUnique({ where: { id } });
   }
 
-  create(tx: Tx, row: NewApiKeyRow): Promise<ApiKey> {
-    return tx.apiKey.create({ data: row });
+  create(row: NewApiKeyRow): Promise<ApiKey> {
+    return this.db.tx.apiKey.create({ data: row });
   }
 
   findPageForOrg(orgId: string, limit: number, afterId?: string): Promise<ApiKey[]> {
-    return this.prisma.apiKey.findMany({
+    return this.db.tx.apiKey.findMany({
       where: { orgId, ...(afterId ? { id: { lt: afterId } } : {}) },
       orderBy: { id: 'desc' },
       take: limit + 1,
@@ -52,21 +52,21 @@ export class ApiKeysRepository {
   }
 
   findOneForOrg(orgId: string, id: string): Promise<ApiKey | null> {
-    return this.prisma.apiKey.findFirst({ where: { id, orgId } });
+    return this.db.tx.apiKey.findFirst({ where: { id, orgId } });
   }
 
   /** Locks the key row for the rest of `tx` (rotation and revocation serialise on it). */
-  async lockForOrg(tx: Tx, orgId: string, id: string): Promise<ApiKey | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM api_keys WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
-    return rows.length ? tx.apiKey.findUnique({ where: { id } }) : null;
+  async lockForOrg(orgId: string, id: string): Promise<ApiKey | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM api_keys WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+    return rows.length ? this.db.tx.apiKey.findUnique({ where: { id } }) : null;
   }
 
-  hasSuccessor(tx: Tx, id: string): Promise<boolean> {
-    return tx.apiKey.count({ where: { rotatedFromId: id } }).then((n) => n > 0);
+  hasSuccessor(id: string): Promise<boolean> {
+    return this.db.tx.apiKey.count({ where: { rotatedFromId: id } }).then((n) => n > 0);
   }
 
-  update(tx: Tx, orgId: string, id: string, data: { expiresAt?: Date | null; revokedAt?: Date }): Promise<ApiKey> {
-    return tx.apiKey.update({ where: { id, orgId }, data });
+  update(orgId: string, id: string, data: { expiresAt?: Date | null; revokedAt?: Date }): Promise<ApiKey> {
+    return this.db.tx.apiKey.update({ where: { id, orgId }, data });
   }
 
   /** One statement for a batch of coalesced last-use times; never moves a time backwards. */
@@ -74,7 +74,7 @@ export class ApiKeysRepository {
     if (batch.size === 0) return;
     const ids = [...batch.keys()];
     const times = ids.map((id) => batch.get(id)!);
-    await this.prisma.$executeRaw`
+    await this.db.tx.$executeRaw`
       UPDATE api_keys AS k SET last_used_at = v.used_at
       FROM (SELECT unnest(${ids}::text[]) AS id, unnest(${times}::timestamptz[]) AS used_at) AS v
       WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.used_at)`;

@@ -3,7 +3,7 @@ import type { ApiKey } from '../../generated/prisma/client';
 import { Forbidden } from '../../platform/auth/auth-errors';
 import type { AuthPrincipal } from '../../platform/auth/principal';
 import { missingScopes, Scope, SCOPES } from '../../platform/auth/scopes';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { BadRequest, Conflict, FieldError, NotFound } from '../../platform/http/problem-details';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { newId } from '../../platform/ids';
@@ -39,7 +39,7 @@ interface KeySpec {
 export class ApiKeysService {
   constructor(
     private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly repository: ApiKeysRepository,
     private readonly outbox: OutboxWriter,
     private readonly authenticator: ApiKeyAuthenticator,
@@ -64,8 +64,8 @@ export class ApiKeysService {
     if (caller?.signatureAlg && !signing) {
       throw new Forbidden('A key that requires signed requests can only create keys that require them too; set requireSignedRequests.');
     }
-    return this.prisma.transaction((tx) =>
-      this.issue(tx, {
+    return this.db.withTransaction(() =>
+      this.issue({
         orgId: principal.orgId,
         name: dto.name,
         mode: (caller?.mode as KeyMode | undefined) ?? 'live',
@@ -79,8 +79,8 @@ export class ApiKeysService {
   }
 
   /** The first key of a new organization, holding every scope (CLI bootstrap). */
-  issueInitialKey(tx: Tx, orgId: string, mode: KeyMode = 'live'): Promise<CreatedApiKeyView> {
-    return this.issue(tx, { orgId, name: 'Initial admin key', mode, scopes: [...SCOPES], allowedIps: [], expiresAt: null });
+  issueInitialKey(orgId: string, mode: KeyMode = 'live'): Promise<CreatedApiKeyView> {
+    return this.issue({ orgId, name: 'Initial admin key', mode, scopes: [...SCOPES], allowedIps: [], expiresAt: null });
   }
 
   async list(principal: AuthPrincipal, limit: number, cursor?: string): Promise<Page<ApiKeyView>> {
@@ -104,18 +104,18 @@ export class ApiKeysService {
   async rotate(principal: AuthPrincipal, id: string, gracePeriodSeconds?: number | null): Promise<CreatedApiKeyView> {
     // null and absent both mean "the default": a client that spells out null must not lose its old key at once.
     const graceSeconds = gracePeriodSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
-    const created = await this.prisma.transaction(async (tx) => {
-      const old = await this.repository.lockForOrg(tx, principal.orgId, id);
+    const created = await this.db.withTransaction(async () => {
+      const old = await this.repository.lockForOrg(principal.orgId, id);
       if (!old) throw new NotFound('API key');
       this.assertCanGrant(principal, old.scopes);
       const unusable = keyUnusableReason(old);
       if (unusable) throw new Conflict(`The API key is ${unusable}; only an active key can be rotated.`);
-      if (await this.repository.hasSuccessor(tx, old.id)) throw new Conflict('The API key has already been rotated; rotate its successor instead.');
+      if (await this.repository.hasSuccessor(old.id)) throw new Conflict('The API key has already been rotated; rotate its successor instead.');
 
       const graceEnd = new Date(Date.now() + graceSeconds * 1000);
       const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
-      await this.repository.update(tx, principal.orgId, old.id, { expiresAt: oldExpiry });
-      const next = await this.issue(tx, {
+      await this.repository.update(principal.orgId, old.id, { expiresAt: oldExpiry });
+      const next = await this.issue({
         orgId: old.orgId,
         name: old.name,
         mode: old.mode as KeyMode,
@@ -138,22 +138,22 @@ export class ApiKeysService {
    * narrow key cannot switch off a broader one (an admin key can revoke any).
    */
   async revoke(principal: AuthPrincipal, id: string): Promise<void> {
-    await this.prisma.transaction(async (tx) => {
-      const key = await this.repository.lockForOrg(tx, principal.orgId, id);
+    await this.db.withTransaction(async () => {
+      const key = await this.repository.lockForOrg(principal.orgId, id);
       if (!key) throw new NotFound('API key');
       if (key.id !== principal.keyId) this.assertCanGrant(principal, key.scopes);
       if (key.revokedAt) return;
-      const revoked = await this.repository.update(tx, principal.orgId, id, { revokedAt: new Date() });
-      await this.outbox.record(tx, principal.orgId, 'api_key.revoked', eventData(revoked));
+      const revoked = await this.repository.update(principal.orgId, id, { revokedAt: new Date() });
+      await this.outbox.record(principal.orgId, 'api_key.revoked', eventData(revoked));
     });
     this.authenticator.evict(id);
   }
 
-  private async issue(tx: Tx, spec: KeySpec, event: 'api_key.created' | 'api_key.rotated' = 'api_key.created'): Promise<CreatedApiKeyView> {
+  private async issue(spec: KeySpec, event: 'api_key.created' | 'api_key.rotated' = 'api_key.created'): Promise<CreatedApiKeyView> {
     const key = generateApiKey(spec.mode);
     const id = newId('key');
     const signingSecret = spec.signing?.alg === 'hmac-sha256' ? generateSigningSecret() : undefined;
-    const row = await this.repository.create(tx, {
+    const row = await this.repository.create({
       id,
       orgId: spec.orgId,
       name: spec.name,
@@ -170,7 +170,7 @@ export class ApiKeysService {
       signingSecretSealed: signingSecret ? this.box.seal(signingSecret, signingSecretContext(id)) : null,
       signingPublicKey: spec.signing?.alg === 'ed25519' ? spec.signing.publicKey : undefined,
     });
-    await this.outbox.record(tx, spec.orgId, event, eventData(row));
+    await this.outbox.record(spec.orgId, event, eventData(row));
     return presentCreatedApiKey(row, key, signingSecret);
   }
 

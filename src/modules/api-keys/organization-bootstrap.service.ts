@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '../../platform/audit/audit-trail';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { BadRequest } from '../../platform/http/problem-details';
 import { OrganizationsRepository } from '../organizations/organizations.repository';
 import { ORGANIZATION_NAME_MAX } from '../organizations/organizations.service';
@@ -10,7 +10,7 @@ import { ApiKeysService } from './api-keys.service';
 @Injectable()
 export class OrganizationBootstrap {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly organizations: OrganizationsRepository,
     private readonly keys: ApiKeysService,
     private readonly audit: AuditTrail,
@@ -21,11 +21,11 @@ export class OrganizationBootstrap {
     if (!trimmed || trimmed.length > ORGANIZATION_NAME_MAX) {
       throw new BadRequest(`The organization name must be 1–${ORGANIZATION_NAME_MAX} characters.`);
     }
-    return this.prisma.transaction(async (tx) => {
-      const org = await this.organizations.create(tx, trimmed);
-      const key = await this.keys.issueInitialKey(tx, org.id);
+    return this.db.withTransaction(async () => {
+      const org = await this.organizations.create(trimmed);
+      const key = await this.keys.issueInitialKey(org.id);
       // No request: the operator's CLI is the actor, recorded as `system`.
-      await this.audit.append(tx, {
+      await this.audit.append({
         orgId: org.id,
         actorType: 'system',
         actorId: 'cli',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Organization } from '../../generated/prisma/client';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { BadRequest } from '../../platform/http/problem-details';
 import { OrganizationsRepository } from './organizations.repository';
 
@@ -9,7 +9,7 @@ export const ORGANIZATION_NAME_MAX = 200;
 @Injectable()
 export class OrganizationsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly organizations: OrganizationsRepository,
   ) {}
 
@@ -19,6 +19,6 @@ export class OrganizationsService {
     if (!trimmed || trimmed.length > ORGANIZATION_NAME_MAX) {
       throw new BadRequest(`The organization name must be 1–${ORGANIZATION_NAME_MAX} characters.`);
     }
-    return this.prisma.transaction((tx) => this.organizations.create(tx, trimmed));
+    return this.db.withTransaction(() => this.organizations.create(trimmed));
   }
 }

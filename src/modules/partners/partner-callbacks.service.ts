@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../platform/crypto/secret-box';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { BadRequest, DomainError, problemType } from '../../platform/http/problem-details';
 import { flattenValidationErrors } from '../../platform/http/validation';
 import { looksLikeId } from '../../platform/ids';
@@ -53,7 +53,7 @@ export class PartnerCallbacksService {
   private readonly dummySecret = SECRET_PREFIX + randomBytes(32).toString('base64');
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly partners: PartnersRepository,
     private readonly box: SecretBox,
     private readonly releases: ReleasesService,
@@ -84,15 +84,15 @@ export class PartnerCallbacksService {
     }
 
     const callback = await validCallback(body);
-    return this.prisma.transaction(async (tx): Promise<CallbackOutcome> => {
-      const fresh = await this.partners.claimCallback(tx, {
+    return this.db.withTransaction(async (): Promise<CallbackOutcome> => {
+      const fresh = await this.partners.claimCallback({
         partnerId: partner.id,
         webhookId: verified.id,
         eventType: callback.type,
         releaseId: callback.data.releaseId,
       });
       if (!fresh) return { received: true, duplicate: true };
-      const release = await this.releases.applyTransition(tx, partner.orgId, callback.data.releaseId, PARTNER_CALLBACK_TARGETS[callback.type], callback.data.reason);
+      const release = await this.releases.applyTransition(partner.orgId, callback.data.releaseId, PARTNER_CALLBACK_TARGETS[callback.type], callback.data.reason);
       return { received: true, duplicate: false, releaseId: release.id, status: release.status };
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Partner } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 
 /**
  * Table access for partners and their processed callbacks. `findForCallback`
@@ -9,19 +9,19 @@ import { PrismaService, Tx } from '../../platform/database/prisma.service';
  */
 @Injectable()
 export class PartnersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   async organizationExists(orgId: string): Promise<boolean> {
-    return (await this.prisma.organization.count({ where: { id: orgId } })) === 1;
+    return (await this.db.tx.organization.count({ where: { id: orgId } })) === 1;
   }
 
-  create(tx: Tx, row: { id: string; orgId: string; name: string; secretSealed: string }): Promise<Partner> {
-    return tx.partner.create({ data: row });
+  create(row: { id: string; orgId: string; name: string; secretSealed: string }): Promise<Partner> {
+    return this.db.tx.partner.create({ data: row });
   }
 
   /** Callback authentication only: the partner a callback names, in any org. */
   findForCallback(id: string): Promise<Partner | null> {
-    return this.prisma.partner.findUnique({ where: { id } });
+    return this.db.tx.partner.findUnique({ where: { id } });
   }
 
   /**
@@ -30,8 +30,8 @@ export class PartnersRepository {
    * duplicate waits on the primary key until the first commits or rolls back,
    * so exactly one of them proceeds.
    */
-  async claimCallback(tx: Tx, row: { partnerId: string; webhookId: string; eventType: string; releaseId: string }): Promise<boolean> {
-    const inserted = await tx.$executeRaw`
+  async claimCallback(row: { partnerId: string; webhookId: string; eventType: string; releaseId: string }): Promise<boolean> {
+    const inserted = await this.db.tx.$executeRaw`
       INSERT INTO partner_callbacks (partner_id, webhook_id, event_type, release_id)
       VALUES (${row.partnerId}, ${row.webhookId}, ${row.eventType}, ${row.releaseId})
       ON CONFLICT (partner_id, webhook_id) DO NOTHING`;

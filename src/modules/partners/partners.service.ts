@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SecretBox } from '../../platform/crypto/secret-box';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { BadRequest, NotFound } from '../../platform/http/problem-details';
 import { newId } from '../../platform/ids';
 import { generateWebhookSecret } from '../webhooks/standard-webhooks';
@@ -17,7 +17,7 @@ export function partnerSecretContext(partnerId: string): string {
 @Injectable()
 export class PartnersService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly partners: PartnersRepository,
     private readonly box: SecretBox,
   ) {}
@@ -29,7 +29,7 @@ export class PartnersService {
     if (!(await this.partners.organizationExists(orgId))) throw new NotFound('organization');
     const id = newId('ptn');
     const secret = generateWebhookSecret();
-    await this.prisma.transaction((tx) => this.partners.create(tx, { id, orgId, name: trimmed, secretSealed: this.box.seal(secret, partnerSecretContext(id)) }));
+    await this.db.withTransaction(() => this.partners.create({ id, orgId, name: trimmed, secretSealed: this.box.seal(secret, partnerSecretContext(id)) }));
     return { partnerId: id, secret };
   }
 }

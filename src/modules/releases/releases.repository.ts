@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import type { ReleaseRow, ReleaseSummaryRow } from './release.presenter';
 import type { ReleaseStatus } from './release-lifecycle';
 
@@ -19,11 +19,11 @@ export const WITH_TRACKS = {
  */
 @Injectable()
 export class ReleasesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   /** Keyset page, newest first: up to `limit + 1` rows with ids below `afterId`. */
   findPageForOrg(orgId: string, page: { limit: number; afterId?: string; status?: ReleaseStatus }): Promise<ReleaseSummaryRow[]> {
-    return this.prisma.release.findMany({
+    return this.db.tx.release.findMany({
       where: {
         orgId,
         ...(page.status ? { status: page.status } : {}),
@@ -35,13 +35,13 @@ export class ReleasesRepository {
     });
   }
 
-  findOneForOrg(orgId: string, id: string, tx: Tx = this.prisma): Promise<ReleaseRow | null> {
-    return tx.release.findFirst({ where: { id, orgId }, include: WITH_TRACKS });
+  findOneForOrg(orgId: string, id: string): Promise<ReleaseRow | null> {
+    return this.db.tx.release.findFirst({ where: { id, orgId }, include: WITH_TRACKS });
   }
 
   /** One INSERT … RETURNING: a new release has no tracks yet, so nothing needs reading back. */
-  async create(tx: Tx, orgId: string, id: string, fields: ReleaseFields): Promise<ReleaseRow> {
-    const row = await tx.release.create({ data: { ...fields, id, orgId } });
+  async create(orgId: string, id: string, fields: ReleaseFields): Promise<ReleaseRow> {
+    const row = await this.db.tx.release.create({ data: { ...fields, id, orgId } });
     return { ...row, tracks: [] };
   }
 
@@ -50,9 +50,9 @@ export class ReleasesRepository {
    * Every change to a release or its tracks takes this lock first, so checks
    * made on the returned row (status, version, next track number) hold until commit.
    */
-  async lockForOrg(tx: Tx, orgId: string, id: string): Promise<Release | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM releases WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
-    return rows.length ? tx.release.findFirst({ where: { id, orgId } }) : null;
+  async lockForOrg(orgId: string, id: string): Promise<Release | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM releases WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+    return rows.length ? this.db.tx.release.findFirst({ where: { id, orgId } }) : null;
   }
 
   /**
@@ -61,16 +61,16 @@ export class ReleasesRepository {
    * two writers holding the same version exactly one succeeds. False when no
    * row matched.
    */
-  async updateIfVersion(tx: Tx, orgId: string, id: string, expectedVersion: number, changes: ReleaseChanges = {}): Promise<boolean> {
-    const { count } = await tx.release.updateMany({
+  async updateIfVersion(orgId: string, id: string, expectedVersion: number, changes: ReleaseChanges = {}): Promise<boolean> {
+    const { count } = await this.db.tx.release.updateMany({
       where: { id, orgId, version: expectedVersion },
       data: { ...changes, version: { increment: 1 } },
     });
     return count === 1;
   }
 
-  async deleteForOrg(tx: Tx, orgId: string, id: string): Promise<boolean> {
-    const { count } = await tx.release.deleteMany({ where: { id, orgId } });
+  async deleteForOrg(orgId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.tx.release.deleteMany({ where: { id, orgId } });
     return count === 1;
   }
 }

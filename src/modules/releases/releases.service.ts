@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { IfMatchCondition, ifMatchAllows } from '../../platform/http/entity-tag';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { Conflict, NotFound, PreconditionFailed, problemType, Unprocessable } from '../../platform/http/problem-details';
@@ -43,7 +43,7 @@ export interface LockOptions {
 @Injectable()
 export class ReleasesService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly releases: ReleasesRepository,
     private readonly outbox: OutboxWriter,
   ) {}
@@ -51,10 +51,10 @@ export class ReleasesService {
   async create(orgId: string, dto: CreateReleaseDto): Promise<ReleaseView> {
     const fields = newReleaseFields(dto);
     assertDateOrder(fields);
-    return this.prisma.transaction(async (tx) => {
-      const row = await this.releases.create(tx, orgId, newId('rel'), fields);
+    return this.db.withTransaction(async () => {
+      const row = await this.releases.create(orgId, newId('rel'), fields);
       const view = presentRelease(row);
-      await this.outbox.record(tx, orgId, 'release.created', { release: asJson(view) });
+      await this.outbox.record(orgId, 'release.created', { release: asJson(view) });
       return view;
     });
   }
@@ -73,34 +73,34 @@ export class ReleasesService {
 
   async update(orgId: string, id: string, dto: UpdateReleaseDto, ifMatch?: IfMatchCondition): Promise<ReleaseView> {
     const changes = releaseChanges(dto);
-    return this.prisma.transaction(async (tx) => {
-      const current = await this.lockForChange(tx, orgId, id, { ifMatch, draftOnly: true });
+    return this.db.withTransaction(async () => {
+      const current = await this.lockForChange(orgId, id, { ifMatch, draftOnly: true });
       // An empty body changes nothing: no new version, no event.
-      if (Object.keys(changes).length === 0) return presentRelease(await this.load(tx, orgId, id));
+      if (Object.keys(changes).length === 0) return presentRelease(await this.load(orgId, id));
       assertDateOrder({ ...current, ...changes });
-      const row = await this.write(tx, current, changes);
+      const row = await this.write(current, changes);
       const view = presentRelease(row);
-      await this.outbox.record(tx, orgId, 'release.updated', { release: asJson(view) });
+      await this.outbox.record(orgId, 'release.updated', { release: asJson(view) });
       return view;
     });
   }
 
   async delete(orgId: string, id: string, ifMatch?: IfMatchCondition): Promise<void> {
-    await this.prisma.transaction(async (tx) => {
-      await this.lockForChange(tx, orgId, id, { ifMatch, draftOnly: true });
-      const last = await this.load(tx, orgId, id);
-      await this.releases.deleteForOrg(tx, orgId, id);
-      await this.outbox.record(tx, orgId, 'release.deleted', { release: asJson(last) });
+    await this.db.withTransaction(async () => {
+      await this.lockForChange(orgId, id, { ifMatch, draftOnly: true });
+      const last = await this.load(orgId, id);
+      await this.releases.deleteForOrg(orgId, id);
+      await this.outbox.record(orgId, 'release.deleted', { release: asJson(last) });
     });
   }
 
   /** draft → submitted, after the completeness check (422 listing every missing item). */
   async submit(orgId: string, id: string, ifMatch?: IfMatchCondition): Promise<ReleaseView> {
-    return this.prisma.transaction(async (tx) => {
-      const current = await this.lockForChange(tx, orgId, id, { ifMatch });
+    return this.db.withTransaction(async () => {
+      const current = await this.lockForChange(orgId, id, { ifMatch });
       const from = current.status as ReleaseStatus;
       if (from !== 'draft') throw new Conflict(illegalTransitionReason(from, 'submitted'));
-      const release = await this.load(tx, orgId, id);
+      const release = await this.load(orgId, id);
       const missing = missingForSubmission(current, release.tracks.map((track) => ({
         id: track.id,
         trackNumber: track.trackNumber,
@@ -114,13 +114,13 @@ export class ReleasesService {
           type: problemType('release-incomplete'),
         });
       }
-      return this.transition(tx, current, 'submitted', null);
+      return this.transition(current, 'submitted', null);
     });
   }
 
   /** Back-office transitions (POST /status); an illegal one is 409. */
   async changeStatus(orgId: string, id: string, dto: ChangeStatusDto, ifMatch?: IfMatchCondition): Promise<ReleaseView> {
-    return this.prisma.transaction((tx) => this.applyTransition(tx, orgId, id, dto.status, dto.reason, { ifMatch }));
+    return this.db.withTransaction(() => this.applyTransition(orgId, id, dto.status, dto.reason, { ifMatch }));
   }
 
   /**
@@ -130,17 +130,16 @@ export class ReleasesService {
    * /status and partner callbacks (whose dedup row commits with it) both use it.
    */
   async applyTransition(
-    tx: Tx,
     orgId: string,
     releaseId: string,
     to: ReleaseStatus,
     reason?: string | null,
     options: Pick<LockOptions, 'ifMatch'> = {},
   ): Promise<ReleaseView> {
-    const current = await this.lockForChange(tx, orgId, releaseId, { ifMatch: options.ifMatch });
+    const current = await this.lockForChange(orgId, releaseId, { ifMatch: options.ifMatch });
     const check = checkBackOfficeTransition(current.status as ReleaseStatus, to);
     if (!check.ok) throw new Conflict(check.reason);
-    return this.transition(tx, current, to, reason ?? null);
+    return this.transition(current, to, reason ?? null);
   }
 
   /**
@@ -148,8 +147,8 @@ export class ReleasesService {
    * §13.2.2 order: existence (404), If-Match (412), then state (409). Tracks
    * use it too: a track change is a change of its release.
    */
-  async lockForChange(tx: Tx, orgId: string, id: string, options: LockOptions = {}): Promise<Release> {
-    const current = looksLikeId('rel', id) ? await this.releases.lockForOrg(tx, orgId, id) : null;
+  async lockForChange(orgId: string, id: string, options: LockOptions = {}): Promise<Release> {
+    const current = looksLikeId('rel', id) ? await this.releases.lockForOrg(orgId, id) : null;
     if (!current) throw new NotFound('release');
     if (options.ifMatch && !ifMatchAllows(options.ifMatch, releaseEntityTag(current.version))) throw new PreconditionFailed();
     if (options.draftOnly) assertDraft(current);
@@ -157,17 +156,17 @@ export class ReleasesService {
   }
 
   /** Bumps the release's version (and applies `changes`) under the lock taken by lockForChange. */
-  async write(tx: Tx, current: Release, changes: ReleaseChanges = {}): Promise<ReleaseRow> {
+  async write(current: Release, changes: ReleaseChanges = {}): Promise<ReleaseRow> {
     // Under the row lock the version cannot have moved; the guard makes the
     // UPDATE itself race-safe should a caller ever skip the lock.
-    if (!(await this.releases.updateIfVersion(tx, current.orgId, current.id, current.version, changes))) throw new PreconditionFailed();
-    return this.load(tx, current.orgId, current.id);
+    if (!(await this.releases.updateIfVersion(current.orgId, current.id, current.version, changes))) throw new PreconditionFailed();
+    return this.load(current.orgId, current.id);
   }
 
-  private async transition(tx: Tx, current: Release, to: ReleaseStatus, reason: string | null): Promise<ReleaseView> {
-    const row = await this.write(tx, current, { status: to, statusReason: reason });
+  private async transition(current: Release, to: ReleaseStatus, reason: string | null): Promise<ReleaseView> {
+    const row = await this.write(current, { status: to, statusReason: reason });
     const view = presentRelease(row);
-    await this.outbox.record(tx, current.orgId, 'release.status_changed', {
+    await this.outbox.record(current.orgId, 'release.status_changed', {
       release: asJson(view),
       previousStatus: current.status,
       status: to,
@@ -176,8 +175,8 @@ export class ReleasesService {
     return view;
   }
 
-  private async load(tx: Tx, orgId: string, id: string): Promise<ReleaseRow> {
-    const row = await this.releases.findOneForOrg(orgId, id, tx);
+  private async load(orgId: string, id: string): Promise<ReleaseRow> {
+    const row = await this.releases.findOneForOrg(orgId, id);
     if (!row) throw new NotFound('release');
     return row;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
-import { Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { newId } from '../../platform/ids';
 import type { ContributorRole } from './dto/create-track.dto';
 import type { TrackRow } from './release.presenter';
@@ -21,8 +21,10 @@ const WITH_CONTRIBUTORS = { contributors: { orderBy: { position: 'asc' } } } as 
  */
 @Injectable()
 export class TracksRepository {
-  findOneForOrg(tx: Tx, orgId: string, releaseId: string, id: string): Promise<TrackRow | null> {
-    return tx.track.findFirst({ where: { id, orgId, releaseId }, include: WITH_CONTRIBUTORS });
+  constructor(private readonly db: Db) {}
+
+  findOneForOrg(orgId: string, releaseId: string, id: string): Promise<TrackRow | null> {
+    return this.db.tx.track.findFirst({ where: { id, orgId, releaseId }, include: WITH_CONTRIBUTORS });
   }
 
   /**
@@ -31,58 +33,58 @@ export class TracksRepository {
    * (two releases have two row locks). Without it the unique index would
    * still decide, but by aborting the loser's transaction.
    */
-  async lockIsrc(tx: Tx, orgId: string, isrc: string): Promise<void> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`isrc:${orgId}:${isrc}`}, 0))`;
+  async lockIsrc(orgId: string, isrc: string): Promise<void> {
+    await this.db.tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`isrc:${orgId}:${isrc}`}, 0))`;
   }
 
   /** The track of this org holding `isrc`, other than `exceptId`. */
-  findIsrcHolder(tx: Tx, orgId: string, isrc: string, exceptId?: string): Promise<{ id: string; releaseId: string } | null> {
-    return tx.track.findFirst({
+  findIsrcHolder(orgId: string, isrc: string, exceptId?: string): Promise<{ id: string; releaseId: string } | null> {
+    return this.db.tx.track.findFirst({
       where: { orgId, isrc, ...(exceptId ? { id: { not: exceptId } } : {}) },
       select: { id: true, releaseId: true },
     });
   }
 
-  async isTrackNumberTaken(tx: Tx, orgId: string, releaseId: string, trackNumber: number, exceptId?: string): Promise<boolean> {
-    const count = await tx.track.count({
+  async isTrackNumberTaken(orgId: string, releaseId: string, trackNumber: number, exceptId?: string): Promise<boolean> {
+    const count = await this.db.tx.track.count({
       where: { orgId, releaseId, trackNumber, ...(exceptId ? { id: { not: exceptId } } : {}) },
     });
     return count > 0;
   }
 
   /** One past the highest track number on the release (1 for none). Call under the release lock. */
-  async nextTrackNumber(tx: Tx, orgId: string, releaseId: string): Promise<number> {
-    const { _max } = await tx.track.aggregate({ where: { orgId, releaseId }, _max: { trackNumber: true } });
+  async nextTrackNumber(orgId: string, releaseId: string): Promise<number> {
+    const { _max } = await this.db.tx.track.aggregate({ where: { orgId, releaseId }, _max: { trackNumber: true } });
     return (_max.trackNumber ?? 0) + 1;
   }
 
-  create(tx: Tx, orgId: string, releaseId: string, fields: TrackFields, contributors: ContributorFields[]): Promise<TrackRow> {
-    return tx.track.create({
+  create(orgId: string, releaseId: string, fields: TrackFields, contributors: ContributorFields[]): Promise<TrackRow> {
+    return this.db.tx.track.create({
       data: { ...fields, id: newId('trk'), orgId, releaseId, contributors: { create: contributorRows(orgId, contributors) } },
       include: WITH_CONTRIBUTORS,
     });
   }
 
   /** Updates the track; a given `contributors` list replaces the old one. */
-  async update(tx: Tx, orgId: string, releaseId: string, id: string, fields: Partial<TrackFields>, contributors?: ContributorFields[]): Promise<TrackRow | null> {
+  async update(orgId: string, releaseId: string, id: string, fields: Partial<TrackFields>, contributors?: ContributorFields[]): Promise<TrackRow | null> {
     // updatedAt is set explicitly: a change of credits alone must move it too.
-    const { count } = await tx.track.updateMany({ where: { id, orgId, releaseId }, data: { ...fields, updatedAt: new Date() } });
+    const { count } = await this.db.tx.track.updateMany({ where: { id, orgId, releaseId }, data: { ...fields, updatedAt: new Date() } });
     if (count === 0) return null;
     if (contributors) {
-      await tx.trackContributor.deleteMany({ where: { orgId, trackId: id } });
-      await tx.trackContributor.createMany({ data: contributorRows(orgId, contributors).map((row) => ({ ...row, trackId: id })) });
+      await this.db.tx.trackContributor.deleteMany({ where: { orgId, trackId: id } });
+      await this.db.tx.trackContributor.createMany({ data: contributorRows(orgId, contributors).map((row) => ({ ...row, trackId: id })) });
     }
-    return this.findOneForOrg(tx, orgId, releaseId, id);
+    return this.findOneForOrg(orgId, releaseId, id);
   }
 
   /** Sets (or with null clears) the track's audio upload; null when no such track. */
-  async setAudio(tx: Tx, orgId: string, releaseId: string, id: string, audioUploadId: string | null): Promise<TrackRow | null> {
-    const { count } = await tx.track.updateMany({ where: { id, orgId, releaseId }, data: { audioUploadId, updatedAt: new Date() } });
-    return count === 1 ? this.findOneForOrg(tx, orgId, releaseId, id) : null;
+  async setAudio(orgId: string, releaseId: string, id: string, audioUploadId: string | null): Promise<TrackRow | null> {
+    const { count } = await this.db.tx.track.updateMany({ where: { id, orgId, releaseId }, data: { audioUploadId, updatedAt: new Date() } });
+    return count === 1 ? this.findOneForOrg(orgId, releaseId, id) : null;
   }
 
-  async delete(tx: Tx, orgId: string, releaseId: string, id: string): Promise<boolean> {
-    const { count } = await tx.track.deleteMany({ where: { id, orgId, releaseId } });
+  async delete(orgId: string, releaseId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.tx.track.deleteMany({ where: { id, orgId, releaseId } });
     return count === 1;
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { classifyDatabaseError } from '../../platform/database/database-errors';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { Conflict, NotFound } from '../../platform/http/problem-details';
 import { looksLikeId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
@@ -17,7 +17,7 @@ export interface SetAudioOptions {
    * the draft check (409): the uploads module checks the upload there and
    * locks it FOR SHARE until commit, so it cannot be deleted while attached.
    */
-  beforeChange?: (tx: Tx) => Promise<unknown>;
+  beforeChange?: () => Promise<unknown>;
 }
 
 /**
@@ -28,52 +28,52 @@ export interface SetAudioOptions {
 @Injectable()
 export class TracksService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly releases: ReleasesService,
     private readonly tracks: TracksRepository,
     private readonly outbox: OutboxWriter,
   ) {}
 
   async get(orgId: string, releaseId: string, trackId: string): Promise<TrackView> {
-    return presentTrack(await this.find(this.prisma, orgId, releaseId, trackId));
+    return presentTrack(await this.find(orgId, releaseId, trackId));
   }
 
   create(orgId: string, releaseId: string, dto: CreateTrackDto): Promise<TrackView> {
     const fields = trackChanges(dto);
-    return this.inTransaction(async (tx) => {
-      const release = await this.releases.lockForChange(tx, orgId, releaseId, { draftOnly: true });
-      if (fields.isrc) await this.assertIsrcFree(tx, orgId, fields.isrc);
+    return this.inTransaction(async () => {
+      const release = await this.releases.lockForChange(orgId, releaseId, { draftOnly: true });
+      if (fields.isrc) await this.assertIsrcFree(orgId, fields.isrc);
       let trackNumber = fields.trackNumber;
       if (trackNumber === undefined) {
-        trackNumber = await this.tracks.nextTrackNumber(tx, orgId, releaseId);
+        trackNumber = await this.tracks.nextTrackNumber(orgId, releaseId);
         if (trackNumber > TRACK_LIMITS.trackNumber) {
           throw new Conflict(`The release already uses track number ${TRACK_LIMITS.trackNumber}; pass a free trackNumber.`);
         }
       } else {
-        await this.assertTrackNumberFree(tx, orgId, releaseId, trackNumber);
+        await this.assertTrackNumberFree(orgId, releaseId, trackNumber);
       }
-      const row = await this.tracks.create(tx, orgId, releaseId, { ...fields, title: dto.title, trackNumber }, contributorFields(dto) ?? []);
-      await this.releases.write(tx, release);
-      return this.recorded(tx, orgId, 'track.created', row);
+      const row = await this.tracks.create(orgId, releaseId, { ...fields, title: dto.title, trackNumber }, contributorFields(dto) ?? []);
+      await this.releases.write(release);
+      return this.recorded(orgId, 'track.created', row);
     });
   }
 
   update(orgId: string, releaseId: string, trackId: string, dto: UpdateTrackDto): Promise<TrackView> {
     const fields = trackChanges(dto);
     const contributors = contributorFields(dto);
-    return this.inTransaction(async (tx) => {
-      const release = await this.releases.lockForChange(tx, orgId, releaseId);
-      const current = await this.find(tx, orgId, releaseId, trackId);
+    return this.inTransaction(async () => {
+      const release = await this.releases.lockForChange(orgId, releaseId);
+      const current = await this.find(orgId, releaseId, trackId);
       assertDraft(release);
       if (Object.keys(fields).length === 0 && !contributors) return presentTrack(current);
-      if (fields.isrc && fields.isrc !== current.isrc) await this.assertIsrcFree(tx, orgId, fields.isrc, trackId);
+      if (fields.isrc && fields.isrc !== current.isrc) await this.assertIsrcFree(orgId, fields.isrc, trackId);
       if (fields.trackNumber !== undefined && fields.trackNumber !== current.trackNumber) {
-        await this.assertTrackNumberFree(tx, orgId, releaseId, fields.trackNumber, trackId);
+        await this.assertTrackNumberFree(orgId, releaseId, fields.trackNumber, trackId);
       }
-      const row = await this.tracks.update(tx, orgId, releaseId, trackId, fields, contributors);
+      const row = await this.tracks.update(orgId, releaseId, trackId, fields, contributors);
       if (!row) throw new NotFound('track');
-      await this.releases.write(tx, release);
-      return this.recorded(tx, orgId, 'track.updated', row);
+      await this.releases.write(release);
+      return this.recorded(orgId, 'track.updated', row);
     });
   }
 
@@ -84,53 +84,53 @@ export class TracksService {
    * changes nothing: no new version, no event.
    */
   setAudio(orgId: string, releaseId: string, trackId: string, audioUploadId: string | null, options: SetAudioOptions = {}): Promise<TrackView> {
-    return this.prisma.transaction(async (tx) => {
-      const release = await this.releases.lockForChange(tx, orgId, releaseId);
-      const current = await this.find(tx, orgId, releaseId, trackId);
-      await options.beforeChange?.(tx);
+    return this.db.withTransaction(async () => {
+      const release = await this.releases.lockForChange(orgId, releaseId);
+      const current = await this.find(orgId, releaseId, trackId);
+      await options.beforeChange?.();
       assertDraft(release);
       if (current.audioUploadId === audioUploadId) return presentTrack(current);
-      const row = await this.tracks.setAudio(tx, orgId, releaseId, trackId, audioUploadId);
+      const row = await this.tracks.setAudio(orgId, releaseId, trackId, audioUploadId);
       if (!row) throw new NotFound('track');
-      await this.releases.write(tx, release);
-      return this.recorded(tx, orgId, 'track.updated', row);
+      await this.releases.write(release);
+      return this.recorded(orgId, 'track.updated', row);
     });
   }
 
   async delete(orgId: string, releaseId: string, trackId: string): Promise<void> {
-    await this.inTransaction(async (tx) => {
-      const release = await this.releases.lockForChange(tx, orgId, releaseId);
-      const current = await this.find(tx, orgId, releaseId, trackId);
+    await this.inTransaction(async () => {
+      const release = await this.releases.lockForChange(orgId, releaseId);
+      const current = await this.find(orgId, releaseId, trackId);
       assertDraft(release);
-      await this.tracks.delete(tx, orgId, releaseId, trackId);
-      await this.releases.write(tx, release);
-      return this.recorded(tx, orgId, 'track.deleted', current);
+      await this.tracks.delete(orgId, releaseId, trackId);
+      await this.releases.write(release);
+      return this.recorded(orgId, 'track.deleted', current);
     });
   }
 
-  private async find(tx: Tx, orgId: string, releaseId: string, trackId: string): Promise<TrackRow> {
+  private async find(orgId: string, releaseId: string, trackId: string): Promise<TrackRow> {
     const row =
-      looksLikeId('rel', releaseId) && looksLikeId('trk', trackId) ? await this.tracks.findOneForOrg(tx, orgId, releaseId, trackId) : null;
+      looksLikeId('rel', releaseId) && looksLikeId('trk', trackId) ? await this.tracks.findOneForOrg(orgId, releaseId, trackId) : null;
     if (!row) throw new NotFound('track');
     return row;
   }
 
-  private async recorded(tx: Tx, orgId: string, type: 'track.created' | 'track.updated' | 'track.deleted', row: TrackRow): Promise<TrackView> {
+  private async recorded(orgId: string, type: 'track.created' | 'track.updated' | 'track.deleted', row: TrackRow): Promise<TrackView> {
     const view = presentTrack(row);
-    await this.outbox.record(tx, orgId, type, { releaseId: row.releaseId, track: asJson(view) });
+    await this.outbox.record(orgId, type, { releaseId: row.releaseId, track: asJson(view) });
     return view;
   }
 
-  private async assertIsrcFree(tx: Tx, orgId: string, isrc: string, exceptTrackId?: string): Promise<void> {
-    await this.tracks.lockIsrc(tx, orgId, isrc);
-    const holder = await this.tracks.findIsrcHolder(tx, orgId, isrc, exceptTrackId);
+  private async assertIsrcFree(orgId: string, isrc: string, exceptTrackId?: string): Promise<void> {
+    await this.tracks.lockIsrc(orgId, isrc);
+    const holder = await this.tracks.findIsrcHolder(orgId, isrc, exceptTrackId);
     if (holder) {
       throw new Conflict(`ISRC ${isrc} is already used by track ${holder.id} of release ${holder.releaseId}; an ISRC identifies one recording.`);
     }
   }
 
-  private async assertTrackNumberFree(tx: Tx, orgId: string, releaseId: string, trackNumber: number, exceptTrackId?: string): Promise<void> {
-    if (await this.tracks.isTrackNumberTaken(tx, orgId, releaseId, trackNumber, exceptTrackId)) {
+  private async assertTrackNumberFree(orgId: string, releaseId: string, trackNumber: number, exceptTrackId?: string): Promise<void> {
+    if (await this.tracks.isTrackNumberTaken(orgId, releaseId, trackNumber, exceptTrackId)) {
       throw new Conflict(`The release already has a track number ${trackNumber}.`);
     }
   }
@@ -140,9 +140,9 @@ export class TracksService {
    * unique indexes (org_id, isrc) and (release_id, track_number) are the last
    * line of defence only; should one fire, the client still gets a precise 409.
    */
-  private async inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await this.prisma.transaction(work);
+      return await this.db.withTransaction(work);
     } catch (error) {
       if (classifyDatabaseError(error) !== 'unique-violation') throw error;
       switch (violatedIndex(error)) {

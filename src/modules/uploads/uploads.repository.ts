@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Upload } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import type { UploadStatus } from './distribution-rules';
 
 export type NewUpload = Omit<Prisma.UploadUncheckedCreateInput, 'orgId' | 'createdAt' | 'tracks'>;
@@ -11,19 +11,19 @@ export type NewUpload = Omit<Prisma.UploadUncheckedCreateInput, 'orgId' | 'creat
  */
 @Injectable()
 export class UploadsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
-  create(tx: Tx, orgId: string, upload: NewUpload): Promise<Upload> {
-    return tx.upload.create({ data: { ...upload, orgId } });
+  create(orgId: string, upload: NewUpload): Promise<Upload> {
+    return this.db.tx.upload.create({ data: { ...upload, orgId } });
   }
 
-  findOneForOrg(orgId: string, id: string, tx: Tx = this.prisma): Promise<Upload | null> {
-    return tx.upload.findFirst({ where: { id, orgId } });
+  findOneForOrg(orgId: string, id: string): Promise<Upload | null> {
+    return this.db.tx.upload.findFirst({ where: { id, orgId } });
   }
 
   /** Keyset page, newest first: up to `limit + 1` rows with ids below `afterId`. */
   findPageForOrg(orgId: string, page: { limit: number; afterId?: string; status?: UploadStatus }): Promise<Upload[]> {
-    return this.prisma.upload.findMany({
+    return this.db.tx.upload.findMany({
       where: { orgId, ...(page.status ? { status: page.status } : {}), ...(page.afterId ? { id: { lt: page.afterId } } : {}) },
       orderBy: { id: 'desc' },
       take: page.limit + 1,
@@ -36,29 +36,29 @@ export class UploadsRepository {
    * waits, then sees the track and refuses.
    */
   async findOneForOrgShared(orgId: string, id: string): Promise<Upload | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR SHARE`;
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR SHARE`;
     return rows.length === 1 ? this.findOneForOrg(orgId, id) : null;
   }
 
   /** Locks the upload row for the rest of `tx` (a concurrent attach then waits on its foreign key check). */
-  async lockForOrg(tx: Tx, orgId: string, id: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+  async lockForOrg(orgId: string, id: string): Promise<boolean> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
     return rows.length === 1;
   }
 
   /** Ids of the tracks whose audio this upload is (at most a few). */
-  async trackIdsUsing(tx: Tx, orgId: string, id: string): Promise<string[]> {
-    const tracks = await tx.track.findMany({ where: { orgId, audioUploadId: id }, select: { id: true }, orderBy: { id: 'asc' }, take: 10 });
+  async trackIdsUsing(orgId: string, id: string): Promise<string[]> {
+    const tracks = await this.db.tx.track.findMany({ where: { orgId, audioUploadId: id }, select: { id: true }, orderBy: { id: 'asc' }, take: 10 });
     return tracks.map((track) => track.id);
   }
 
   /** True when `trackId` is a track of this organization (read-only; tracks belong to the releases module). */
   async trackExistsForOrg(orgId: string, trackId: string): Promise<boolean> {
-    return (await this.prisma.track.count({ where: { id: trackId, orgId } })) === 1;
+    return (await this.db.tx.track.count({ where: { id: trackId, orgId } })) === 1;
   }
 
-  async deleteForOrg(tx: Tx, orgId: string, id: string): Promise<boolean> {
-    const { count } = await tx.upload.deleteMany({ where: { id, orgId } });
+  async deleteForOrg(orgId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.tx.upload.deleteMany({ where: { id, orgId } });
     return count === 1;
   }
 }

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import {
   BadRequest,
@@ -56,7 +56,7 @@ export class UploadsService {
   private readonly logger = new Logger(UploadsService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly uploads: UploadsRepository,
     private readonly outbox: OutboxWriter,
     private readonly idempotencyStore: IdempotencyStore,
@@ -124,8 +124,8 @@ export class UploadsService {
     const id = newId('upl');
     await this.storage.put(id, { kind: 'file', path: file.path });
     try {
-      return await this.prisma.transaction(async (tx) => {
-        const row = await this.uploads.create(tx, orgId, {
+      return await this.db.withTransaction(async () => {
+        const row = await this.uploads.create(orgId, {
           id,
           filename: sanitizeUploadFilename(file.originalname),
           size: file.size,
@@ -142,7 +142,7 @@ export class UploadsService {
           trackId,
         });
         const view = presentUpload(row);
-        await this.outbox.record(tx, orgId, status === 'accepted' ? 'upload.accepted' : 'upload.rejected', {
+        await this.outbox.record(orgId, status === 'accepted' ? 'upload.accepted' : 'upload.rejected', {
           // A view is plain JSON data.
           upload: view as unknown as Prisma.InputJsonObject,
         });
@@ -176,15 +176,15 @@ export class UploadsService {
   /** Deletes an upload no track uses (409 otherwise), then its bytes. */
   async delete(orgId: string, id: string): Promise<void> {
     if (!looksLikeId('upl', id)) throw new NotFound('upload');
-    await this.prisma.transaction(async (tx) => {
-      if (!(await this.uploads.lockForOrg(tx, orgId, id))) throw new NotFound('upload');
-      const trackIds = await this.uploads.trackIdsUsing(tx, orgId, id);
+    await this.db.withTransaction(async () => {
+      if (!(await this.uploads.lockForOrg(orgId, id))) throw new NotFound('upload');
+      const trackIds = await this.uploads.trackIdsUsing(orgId, id);
       if (trackIds.length > 0) {
         throw new Conflict(`The upload is the audio of ${trackIds.map((t) => `track ${t}`).join(', ')}; attach other audio to those tracks first.`, {
           extensions: { trackIds },
         });
       }
-      await this.uploads.deleteForOrg(tx, orgId, id);
+      await this.uploads.deleteForOrg(orgId, id);
     });
     // The row is gone, so nothing can reach the bytes any more; a failure
     // here leaves an orphaned object, never a row without a file.

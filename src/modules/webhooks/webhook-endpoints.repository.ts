@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, WebhookAttempt, WebhookEndpoint, WebhookMessage } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 
 export type EndpointChanges = Pick<
   Prisma.WebhookEndpointUncheckedUpdateInput,
@@ -18,14 +18,14 @@ const WITH_ATTEMPTS = { attempts: { orderBy: { attemptNumber: 'asc' } } } as con
  */
 @Injectable()
 export class WebhookEndpointsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
-  create(tx: Tx, data: Prisma.WebhookEndpointUncheckedCreateInput): Promise<WebhookEndpoint> {
-    return tx.webhookEndpoint.create({ data });
+  create(data: Prisma.WebhookEndpointUncheckedCreateInput): Promise<WebhookEndpoint> {
+    return this.db.tx.webhookEndpoint.create({ data });
   }
 
   findPageForOrg(orgId: string, limit: number, afterId?: string): Promise<WebhookEndpoint[]> {
-    return this.prisma.webhookEndpoint.findMany({
+    return this.db.tx.webhookEndpoint.findMany({
       where: { orgId, ...(afterId ? { id: { lt: afterId } } : {}) },
       orderBy: { id: 'desc' },
       take: limit + 1,
@@ -33,21 +33,21 @@ export class WebhookEndpointsRepository {
   }
 
   findOneForOrg(orgId: string, id: string): Promise<WebhookEndpoint | null> {
-    return this.prisma.webhookEndpoint.findFirst({ where: { id, orgId } });
+    return this.db.tx.webhookEndpoint.findFirst({ where: { id, orgId } });
   }
 
   /** Locks the endpoint row for the rest of `tx` (changes and rotations serialise on it). */
-  async lockForOrg(tx: Tx, orgId: string, id: string): Promise<WebhookEndpoint | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM webhook_endpoints WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
-    return rows.length ? tx.webhookEndpoint.findFirst({ where: { id, orgId } }) : null;
+  async lockForOrg(orgId: string, id: string): Promise<WebhookEndpoint | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM webhook_endpoints WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+    return rows.length ? this.db.tx.webhookEndpoint.findFirst({ where: { id, orgId } }) : null;
   }
 
-  update(tx: Tx, orgId: string, id: string, data: EndpointChanges): Promise<WebhookEndpoint> {
-    return tx.webhookEndpoint.update({ where: { id, orgId }, data });
+  update(orgId: string, id: string, data: EndpointChanges): Promise<WebhookEndpoint> {
+    return this.db.tx.webhookEndpoint.update({ where: { id, orgId }, data });
   }
 
   async deleteForOrg(orgId: string, id: string): Promise<boolean> {
-    const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id, orgId } });
+    const { count } = await this.db.tx.webhookEndpoint.deleteMany({ where: { id, orgId } });
     return count === 1;
   }
 
@@ -56,7 +56,7 @@ export class WebhookEndpointsRepository {
     endpointId: string,
     page: { limit: number; afterId?: string; status?: string },
   ): Promise<MessageWithAttempts[]> {
-    return this.prisma.webhookMessage.findMany({
+    return this.db.tx.webhookMessage.findMany({
       where: { orgId, endpointId, ...(page.status ? { status: page.status } : {}), ...(page.afterId ? { id: { lt: page.afterId } } : {}) },
       include: WITH_ATTEMPTS,
       orderBy: { id: 'desc' },
@@ -65,14 +65,14 @@ export class WebhookEndpointsRepository {
   }
 
   /** The message and whether its endpoint is enabled, locked for the rest of `tx`. */
-  async lockMessageForOrg(tx: Tx, orgId: string, id: string): Promise<(WebhookMessage & { endpoint: WebhookEndpoint }) | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM webhook_messages WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
-    return rows.length ? tx.webhookMessage.findFirst({ where: { id, orgId }, include: { endpoint: true } }) : null;
+  async lockMessageForOrg(orgId: string, id: string): Promise<(WebhookMessage & { endpoint: WebhookEndpoint }) | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM webhook_messages WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
+    return rows.length ? this.db.tx.webhookMessage.findFirst({ where: { id, orgId }, include: { endpoint: true } }) : null;
   }
 
   /** Makes the message due now; the next attempt continues its attempt count (and keeps its webhook-id). */
-  async scheduleNow(tx: Tx, orgId: string, id: string): Promise<void> {
-    await tx.$executeRaw`
+  async scheduleNow(orgId: string, id: string): Promise<void> {
+    await this.db.tx.$executeRaw`
       UPDATE webhook_messages SET status = 'pending', next_attempt_at = now(), locked_until = NULL
       WHERE id = ${id} AND org_id = ${orgId}`;
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { WebhookEndpoint } from '../../generated/prisma/client';
 import { AppConfig } from '../../config/app-config';
 import { SecretBox } from '../../platform/crypto/secret-box';
-import { PrismaService } from '../../platform/database/prisma.service';
+import { Db } from '../../platform/database/db';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { BadRequest, Conflict, NotFound } from '../../platform/http/problem-details';
 import { looksLikeId, newId } from '../../platform/ids';
@@ -35,7 +35,7 @@ export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
 export class WebhookEndpointsService {
   constructor(
     private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly outbox: OutboxWriter,
     private readonly box: SecretBox,
@@ -47,8 +47,8 @@ export class WebhookEndpointsService {
     const url = await this.checkedUrl(dto.url);
     const id = newId('we');
     const secret = generateWebhookSecret();
-    const row = await this.prisma.transaction((tx) =>
-      this.endpoints.create(tx, {
+    const row = await this.db.withTransaction(() =>
+      this.endpoints.create({
         id,
         orgId,
         url,
@@ -85,8 +85,8 @@ export class WebhookEndpointsService {
       changes.disabledReason = null;
       if (dto.enabled) changes.failingSince = null;
     }
-    const row = await this.prisma.transaction(async (tx) => {
-      const current = await this.endpoints.lockForOrg(tx, orgId, id);
+    const row = await this.db.withTransaction(async () => {
+      const current = await this.endpoints.lockForOrg(orgId, id);
       if (!current) throw new NotFound('webhook endpoint');
       if (Object.keys(changes).length === 0) return current;
       // Only an actual change of `enabled` resets the automatic state.
@@ -95,7 +95,7 @@ export class WebhookEndpointsService {
         delete changes.disabledReason;
         delete changes.failingSince;
       }
-      return this.endpoints.update(tx, orgId, id, changes);
+      return this.endpoints.update(orgId, id, changes);
     });
     return presentEndpoint(row);
   }
@@ -115,10 +115,10 @@ export class WebhookEndpointsService {
   async rotateSecret(orgId: string, id: string, graceSeconds = DEFAULT_SECRET_GRACE_SECONDS): Promise<RotatedSecretView> {
     const secret = generateWebhookSecret();
     const expiresAt = new Date(Date.now() + graceSeconds * 1000);
-    await this.prisma.transaction(async (tx) => {
-      const current = await this.endpoints.lockForOrg(tx, orgId, id);
+    await this.db.withTransaction(async () => {
+      const current = await this.endpoints.lockForOrg(orgId, id);
       if (!current) throw new NotFound('webhook endpoint');
-      await this.endpoints.update(tx, orgId, id, {
+      await this.endpoints.update(orgId, id, {
         secretSealed: this.box.seal(secret, endpointSecretContext(id)),
         previousSecretSealed: graceSeconds > 0 ? current.secretSealed : null,
         previousSecretExpiresAt: graceSeconds > 0 ? expiresAt : null,
@@ -129,11 +129,11 @@ export class WebhookEndpointsService {
 
   /** Queues a `webhook.test` event for this endpoint only (the dispatcher routes it by `data.endpointId`). */
   async sendTest(orgId: string, id: string): Promise<{ eventId: string }> {
-    return this.prisma.transaction(async (tx) => {
-      const endpoint = await this.endpoints.lockForOrg(tx, orgId, id);
+    return this.db.withTransaction(async () => {
+      const endpoint = await this.endpoints.lockForOrg(orgId, id);
       if (!endpoint) throw new NotFound('webhook endpoint');
       assertEnabled(endpoint);
-      const eventId = await this.outbox.record(tx, orgId, 'webhook.test', {
+      const eventId = await this.outbox.record(orgId, 'webhook.test', {
         endpointId: id,
         message: 'A test event from musicpub: your endpoint receives and verifies deliveries.',
       });
@@ -150,12 +150,12 @@ export class WebhookEndpointsService {
 
   /** A new attempt now, with the same webhook-id (receivers deduplicate on it). */
   async redeliver(orgId: string, messageId: string): Promise<{ id: string; status: 'pending' }> {
-    await this.prisma.transaction(async (tx) => {
-      const message = looksLikeId('msg', messageId) ? await this.endpoints.lockMessageForOrg(tx, orgId, messageId) : null;
+    await this.db.withTransaction(async () => {
+      const message = looksLikeId('msg', messageId) ? await this.endpoints.lockMessageForOrg(orgId, messageId) : null;
       if (!message) throw new NotFound('webhook message');
       if (message.status === 'delivering') throw new Conflict('An attempt of this message is in progress; wait for its outcome before redelivering.');
       assertEnabled(message.endpoint);
-      await this.endpoints.scheduleNow(tx, orgId, messageId);
+      await this.endpoints.scheduleNow(orgId, messageId);
     });
     return { id: messageId, status: 'pending' };
   }

@@ -3,8 +3,8 @@ import { Interval } from '@nestjs/schedule';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AppConfig } from '../../config/app-config';
 import { PrismaClient } from '../../generated/prisma/client';
-import { PrismaService, Tx } from '../database/prisma.service';
-import { AuditTrail } from './audit-trail';
+import { Db } from '../database/db';
+import { AuditClient, appendAuditEvent } from './audit-trail';
 import { AnonymousRefusal, RefusalTally } from './refusal-tally';
 
 /** How often counted refusals are written; also the finest time an operator can place one in. */
@@ -33,8 +33,7 @@ export class AnonymousRefusals implements OnModuleDestroy {
 
   constructor(
     config: AppConfig,
-    private readonly prisma: PrismaService,
-    private readonly trail: AuditTrail,
+    private readonly db: Db,
   ) {
     if (config.databaseUrl && config.databasePoolSize > 1) {
       this.own = new PrismaClient({
@@ -79,12 +78,12 @@ export class AnonymousRefusals implements OnModuleDestroy {
   private async write(): Promise<void> {
     if (this.tally.size === 0) return;
     const drafts = this.tally.drain();
-    const append = async (tx: Tx) => {
-      for (const draft of drafts) await this.trail.append(tx, draft);
+    const append = async (tx: AuditClient) => {
+      for (const draft of drafts) await appendAuditEvent(tx, draft);
     };
     try {
       if (this.own) await this.own.$transaction(append, { maxWait: 5000, timeout: 15000 });
-      else await this.prisma.transaction(append);
+      else await this.db.withTransaction(() => append(this.db.tx));
     } catch (error) {
       const refusals = drafts.reduce((n, d) => n + Number((d.changes as { count?: number } | null)?.count ?? 1), 0);
       this.logger.error({ err: error, events: drafts.length, refusals }, 'could not write counted anonymous refusals to the audit trail');

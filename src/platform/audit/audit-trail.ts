@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrismaService, Tx } from '../database/prisma.service';
+import { Db, DbClient } from '../database/db';
 import { newId } from '../ids';
 import { ChainVerification, ChainVerifier, GENESIS_HASH, chainHash } from './audit-chain';
 import type { AuditDraft } from './audit-draft';
@@ -32,47 +32,20 @@ function wellFormed<T>(value: T): T {
 export class AuditTrail {
   private readonly logger = new Logger(AuditTrail.name);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   /**
-   * Appends inside the caller's transaction: the event commits with the change or not at all.
-   * Two statements: the chain's head row is locked and read (an upsert, so a
-   * new chain needs no setup, and READ COMMITTED returns the newest committed
-   * head even after waiting for another appender), then the event is inserted
-   * and the head moved to it in one statement.
+   * Appends inside the caller's transaction (call it from within
+   * `db.withTransaction`): the event commits with the change or not at all.
    */
-  async append(tx: Tx, untrusted: AuditDraft): Promise<string> {
-    const draft = wellFormed(untrusted);
-    const chain = draft.orgId ?? ANONYMOUS_CHAIN;
-    const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
-      INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
-      ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
-      RETURNING seq, hash`;
-    const event = {
-      ...draft,
-      id: newId('aud'),
-      seq: head.seq + 1n,
-      occurredAt: new Date(),
-      prevHash: head.hash,
-    };
-    const hash = chainHash(event.prevHash, event);
-    const changes = draft.changes === null || draft.changes === undefined ? null : JSON.stringify(draft.changes);
-    await tx.$executeRaw`
-      WITH appended AS (
-        INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
-                                  outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash)
-        VALUES (${event.id}, ${event.orgId}, ${event.seq}, ${event.occurredAt}, ${event.actorType}, ${event.actorId}, ${event.action},
-                ${event.resourceType}, ${event.resourceId}, ${event.outcome}, ${event.statusCode}, ${event.ip}, ${event.userAgent},
-                ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash})
-        RETURNING seq, hash)
-      UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = ${chain}`;
-    return event.id;
+  append(draft: AuditDraft): Promise<string> {
+    return appendAuditEvent(this.db.tx, draft);
   }
 
   /** Records an event on its own (denials, failures: there is no change to commit with). */
   async record(draft: AuditDraft): Promise<void> {
     try {
-      await this.prisma.transaction((tx) => this.append(tx, draft));
+      await this.db.withTransaction(() => this.append(draft));
     } catch (error) {
       // The request's own answer must not depend on the audit store being up;
       // the loss is logged loudly instead.
@@ -84,7 +57,7 @@ export class AuditTrail {
     const verifier = new ChainVerifier();
     let afterSeq = 0n;
     for (;;) {
-      const batch = await this.prisma.auditEvent.findMany({
+      const batch = await this.db.tx.auditEvent.findMany({
         where: { orgId, seq: { gt: afterSeq } },
         orderBy: { seq: 'asc' },
         take: VERIFY_BATCH,
@@ -94,4 +67,43 @@ export class AuditTrail {
       afterSeq = batch[batch.length - 1].seq;
     }
   }
+}
+
+/** The part of a client that appending needs: `Db`'s, or a connection of its own (AnonymousRefusals). */
+export type AuditClient = Pick<DbClient, '$queryRaw' | '$executeRaw'>;
+
+/**
+ * Appends `draft` to its chain through `tx`, which must be in a transaction
+ * (the head stays locked until it commits). Two statements: the chain's head
+ * row is locked and read (an upsert, so a new chain needs no setup, and READ
+ * COMMITTED returns the newest committed head even after waiting for another
+ * appender), then the event is inserted and the head moved to it in one
+ * statement.
+ */
+export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft): Promise<string> {
+  const draft = wellFormed(untrusted);
+  const chain = draft.orgId ?? ANONYMOUS_CHAIN;
+  const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
+    INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
+    ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
+    RETURNING seq, hash`;
+  const event = {
+    ...draft,
+    id: newId('aud'),
+    seq: head.seq + 1n,
+    occurredAt: new Date(),
+    prevHash: head.hash,
+  };
+  const hash = chainHash(event.prevHash, event);
+  const changes = draft.changes === null || draft.changes === undefined ? null : JSON.stringify(draft.changes);
+  await tx.$executeRaw`
+    WITH appended AS (
+      INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
+                                outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash)
+      VALUES (${event.id}, ${event.orgId}, ${event.seq}, ${event.occurredAt}, ${event.actorType}, ${event.actorId}, ${event.action},
+              ${event.resourceType}, ${event.resourceId}, ${event.outcome}, ${event.statusCode}, ${event.ip}, ${event.userAgent},
+              ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash})
+      RETURNING seq, hash)
+    UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = ${chain}`;
+  return event.id;
 }

@@ -3,7 +3,6 @@ import type { Request } from 'express';
 import { CallerIdentifier } from '../auth/caller-identifier';
 import type { AuthSubject } from '../auth/auth-errors';
 import { principalOf } from '../auth/principal';
-import type { Tx } from '../database/prisma.service';
 import { isResourceId } from '../ids';
 import { AnonymousRefusals } from './anonymous-refusals';
 import { auditActorOf, auditIdentityOf } from './audit-actor';
@@ -46,8 +45,8 @@ export class RequestAuditor {
   }
 
   /** A success, inside the request's transaction: the event commits with the change. */
-  async appendSuccess(tx: Tx, req: Request, status: number, result: unknown, extra?: Record<string, unknown>): Promise<void> {
-    await this.trail.append(tx, this.successDraft(req, status, result, extra));
+  async appendSuccess(req: Request, status: number, result: unknown, extra?: Record<string, unknown>): Promise<void> {
+    await this.trail.append(this.successDraft(req, status, result, extra));
   }
 
   /** A success with no transaction to join (streamed uploads, replays of stored responses outside one). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, Tx } from '../database/prisma.service';
+import { Db } from '../database/db';
 import { SecretBox } from '../crypto/secret-box';
 import { Conflict, DomainError, Unprocessable, problemType } from '../http/problem-details';
 
@@ -67,7 +67,7 @@ function reused(): Unprocessable {
 @Injectable()
 export class IdempotencyStore {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly box: SecretBox,
   ) {}
 
@@ -77,8 +77,8 @@ export class IdempotencyStore {
    * to replay; 409 while another request holds the key, 422 for a different
    * request under the same key.
    */
-  async claimWithin(tx: Tx, scope: IdempotencyScope, fingerprint: string): Promise<ClaimResult> {
-    const [probe] = await tx.$queryRaw<RecordProbe[]>`
+  async claimWithin(scope: IdempotencyScope, fingerprint: string): Promise<ClaimResult> {
+    const [probe] = await this.db.tx.$queryRaw<RecordProbe[]>`
       SELECT pg_try_advisory_xact_lock(hashtextextended(${lockName(scope)}, 0)) AS locked,
              pg_try_advisory_xact_lock(hashtextextended(${lockName(scope, fingerprint)}, 0)) AS "sameRequestFree",
              r.fingerprint, r.state, r.response_status AS "responseStatus", r.response_headers AS "responseHeaders",
@@ -92,7 +92,7 @@ export class IdempotencyStore {
     if (probe.state === null) return { kind: 'claimed' };
     if (probe.expired || (probe.state === 'in_flight' && probe.leaseOver)) {
       // Past its 24 h, or a lease whose holder died: as if it never was.
-      await tx.idempotencyRecord.deleteMany({ where: scopeWhere(scope) });
+      await this.db.tx.idempotencyRecord.deleteMany({ where: scopeWhere(scope) });
       return { kind: 'claimed' };
     }
     if (probe.fingerprint !== fingerprint) throw reused();
@@ -107,8 +107,8 @@ export class IdempotencyStore {
    * The row can only be there if a lease holder (an upload under the same key)
    * inserted it meanwhile: then this request loses, and rolls back.
    */
-  async completeWithin(tx: Tx, scope: IdempotencyScope, fingerprint: string, response: StoredResponse): Promise<void> {
-    const inserted = await tx.$executeRaw`
+  async completeWithin(scope: IdempotencyScope, fingerprint: string, response: StoredResponse): Promise<void> {
+    const inserted = await this.db.tx.$executeRaw`
       INSERT INTO idempotency_records (org_id, credential_id, key, fingerprint, state, locked_until, expires_at,
                                        response_status, response_headers, response_body)
       VALUES (${scope.orgId}, ${scope.credentialId}, ${scope.key}, ${fingerprint}, 'completed', NULL,
@@ -120,19 +120,19 @@ export class IdempotencyStore {
 
   async claim(scope: IdempotencyScope, fingerprint: string): Promise<ClaimResult> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.prisma.$executeRaw`
+      const inserted = await this.db.tx.$executeRaw`
         INSERT INTO idempotency_records (org_id, credential_id, key, fingerprint, state, locked_until, expires_at)
         VALUES (${scope.orgId}, ${scope.credentialId}, ${scope.key}, ${fingerprint}, 'in_flight',
                 now() + ${IDEMPOTENCY_LEASE_MS} * interval '1 millisecond', now() + ${IDEMPOTENCY_TTL_MS} * interval '1 millisecond')
         ON CONFLICT DO NOTHING`;
       if (inserted === 1) return { kind: 'claimed' };
 
-      const existing = await this.prisma.idempotencyRecord.findUnique({
+      const existing = await this.db.tx.idempotencyRecord.findUnique({
         where: { orgId_credentialId_key: { orgId: scope.orgId, credentialId: scope.credentialId, key: scope.key } },
       });
       if (!existing) continue; // released or purged meanwhile: try again
       if (existing.expiresAt.getTime() <= Date.now()) {
-        await this.prisma.idempotencyRecord.deleteMany({ where: { ...scopeWhere(scope), expiresAt: { lte: new Date() } } });
+        await this.db.tx.idempotencyRecord.deleteMany({ where: { ...scopeWhere(scope), expiresAt: { lte: new Date() } } });
         continue;
       }
       if (existing.fingerprint !== fingerprint) throw reused();
@@ -141,7 +141,7 @@ export class IdempotencyStore {
       }
       // In flight. A holder that died leaves its lease to run out; then the
       // request never committed anything and may run again.
-      const takenOver = await this.prisma.$executeRaw`
+      const takenOver = await this.db.tx.$executeRaw`
         UPDATE idempotency_records SET locked_until = now() + ${IDEMPOTENCY_LEASE_MS} * interval '1 millisecond'
         WHERE org_id = ${scope.orgId} AND credential_id = ${scope.credentialId} AND key = ${scope.key}
           AND state = 'in_flight' AND locked_until <= now()`;
@@ -153,7 +153,7 @@ export class IdempotencyStore {
 
   /** Stores the response; call inside the request's transaction so it commits with the change. */
   async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
-    const { count } = await this.prisma.idempotencyRecord.updateMany({
+    const { count } = await this.db.tx.idempotencyRecord.updateMany({
       where: { ...scopeWhere(scope), state: 'in_flight' },
       data: {
         state: 'completed',
@@ -170,12 +170,12 @@ export class IdempotencyStore {
 
   /** Frees the key after a failed attempt, so the client can retry it. */
   async release(scope: IdempotencyScope): Promise<void> {
-    await this.prisma.idempotencyRecord.deleteMany({ where: { ...scopeWhere(scope), state: 'in_flight' } });
+    await this.db.tx.idempotencyRecord.deleteMany({ where: { ...scopeWhere(scope), state: 'in_flight' } });
   }
 
   /** Removes records past their 24 h; returns how many. */
   async purgeExpired(now = new Date()): Promise<number> {
-    const { count } = await this.prisma.idempotencyRecord.deleteMany({ where: { expiresAt: { lte: now } } });
+    const { count } = await this.db.tx.idempotencyRecord.deleteMany({ where: { expiresAt: { lte: now } } });
     return count;
   }
 

@@ -7,7 +7,7 @@ import { AUDITED, AuditedOptions } from '../audit/audited.decorator';
 import { defaultAction } from '../audit/audit-draft';
 import { RequestAuditor } from '../audit/request-auditor';
 import { principalOf } from '../auth/principal';
-import { PrismaService, Tx } from '../database/prisma.service';
+import { Db } from '../database/db';
 import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
 import { BadRequest } from '../http/problem-details';
 import { parseIdempotencyKey, requestFingerprint } from '../idempotency/idempotency-key';
@@ -34,7 +34,7 @@ const REPLAYED_HEADERS = ['location', 'etag', 'content-type', 'cache-control'];
 export class RequestTransactionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly auditor: RequestAuditor,
     private readonly idempotency: IdempotencyStore,
   ) {}
@@ -52,14 +52,14 @@ export class RequestTransactionInterceptor implements NestInterceptor {
 
   private run(next: CallHandler, req: Request, res: Response, scope: IdempotencyScope | undefined): Promise<unknown> {
     const fingerprint = scope ? requestFingerprint(req.method, req.path, req.body) : '';
-    return this.prisma.transaction(async (tx) => {
+    return this.db.withTransaction(async () => {
       if (scope) {
-        const claim = await this.idempotency.claimWithin(tx, scope, fingerprint);
-        if (claim.kind === 'replay') return this.replay(tx, claim.response, req, res);
+        const claim = await this.idempotency.claimWithin(scope, fingerprint);
+        if (claim.kind === 'replay') return this.replay(claim.response, req, res);
       }
       const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      if (scope) await this.idempotency.completeWithin(tx, scope, fingerprint, captureResponse(res, result));
-      await this.auditor.appendSuccess(tx, req, res.statusCode, result);
+      if (scope) await this.idempotency.completeWithin(scope, fingerprint, captureResponse(res, result));
+      await this.auditor.appendSuccess(req, res.statusCode, result);
       return result;
     });
   }
@@ -70,12 +70,12 @@ export class RequestTransactionInterceptor implements NestInterceptor {
     return result;
   }
 
-  private async replay(tx: Tx, stored: StoredResponse, req: Request, res: Response): Promise<unknown> {
+  private async replay(stored: StoredResponse, req: Request, res: Response): Promise<unknown> {
     res.status(stored.status);
     for (const [name, value] of Object.entries(stored.headers)) res.setHeader(name, value);
     res.setHeader('Idempotent-Replayed', 'true');
     const body: unknown = stored.body === '' ? undefined : JSON.parse(stored.body);
-    await this.auditor.appendSuccess(tx, req, stored.status, body, { idempotentReplay: true });
+    await this.auditor.appendSuccess(req, stored.status, body, { idempotentReplay: true });
     return body;
   }
 

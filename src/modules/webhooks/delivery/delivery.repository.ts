@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, Tx } from '../../../platform/database/prisma.service';
+import { Db } from '../../../platform/database/db';
 import { newId } from '../../../platform/ids';
 
 export interface PendingEvent {
@@ -74,11 +74,11 @@ export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
  */
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   /** Undispatched outbox events, oldest first, locked until `tx` ends. */
-  claimUndispatchedEvents(tx: Tx, limit: number): Promise<PendingEvent[]> {
-    return tx.$queryRaw<PendingEvent[]>`
+  claimUndispatchedEvents(limit: number): Promise<PendingEvent[]> {
+    return this.db.tx.$queryRaw<PendingEvent[]>`
       SELECT id, org_id AS "orgId", type, data, occurred_at AS "occurredAt"
       FROM outbox_events
       WHERE dispatched_at IS NULL
@@ -87,8 +87,8 @@ export class DeliveryRepository {
       FOR UPDATE SKIP LOCKED`;
   }
 
-  enabledEndpointsOf(tx: Tx, orgIds: string[]): Promise<FanOutEndpoint[]> {
-    return tx.webhookEndpoint.findMany({
+  enabledEndpointsOf(orgIds: string[]): Promise<FanOutEndpoint[]> {
+    return this.db.tx.webhookEndpoint.findMany({
       where: { orgId: { in: orgIds }, enabled: true },
       select: { id: true, orgId: true, events: true, createdAt: true },
     });
@@ -101,19 +101,19 @@ export class DeliveryRepository {
    * cannot make a second message. next_attempt_at takes its default, the
    * database's now(): every scheduling decision uses the database clock.
    */
-  async insertMessages(tx: Tx, messages: NewMessage[]): Promise<number> {
+  async insertMessages(messages: NewMessage[]): Promise<number> {
     if (messages.length === 0) return 0;
     const column = <K extends keyof NewMessage>(key: K) => messages.map((m) => m[key]);
-    return tx.$executeRaw`
+    return this.db.tx.$executeRaw`
       INSERT INTO webhook_messages (id, org_id, endpoint_id, event_id, event_type, body)
       SELECT * FROM unnest(${column('id')}::text[], ${column('orgId')}::text[], ${column('endpointId')}::text[],
                            ${column('eventId')}::text[], ${column('eventType')}::varchar[], ${column('body')}::text[])
       ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
   }
 
-  async markDispatched(tx: Tx, eventIds: string[]): Promise<void> {
+  async markDispatched(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
-    await tx.$executeRaw`UPDATE outbox_events SET dispatched_at = now() WHERE id = ANY(${eventIds}::text[])`;
+    await this.db.tx.$executeRaw`UPDATE outbox_events SET dispatched_at = now() WHERE id = ANY(${eventIds}::text[])`;
   }
 
   /**
@@ -123,7 +123,7 @@ export class DeliveryRepository {
    * Committed on return, so the HTTP request happens outside any transaction.
    */
   claimDueMessages(limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
-    return this.prisma.$queryRaw<ClaimedMessage[]>`
+    return this.db.tx.$queryRaw<ClaimedMessage[]>`
       WITH due AS (
         SELECT m.id
         FROM webhook_messages m
@@ -169,7 +169,7 @@ export class DeliveryRepository {
   async recordAttempt(attempt: AttemptRecord, update: MessageUpdate, disableEndpoint: boolean): Promise<boolean> {
     const delivered = update.status === 'delivered';
     const delayMs = update.status === 'pending' ? update.delayMs : 0;
-    const rows = await this.prisma.$queryRaw<Array<{ recorded: number }>>`
+    const rows = await this.db.tx.$queryRaw<Array<{ recorded: number }>>`
       WITH msg AS (
         SELECT id FROM webhook_messages WHERE id = ${attempt.messageId}
       ),
@@ -240,7 +240,7 @@ export class DeliveryRepository {
         ord,
       })),
     );
-    const rows = await this.prisma.$queryRaw<Array<{ recorded: number }>>`
+    const rows = await this.db.tx.$queryRaw<Array<{ recorded: number }>>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(
           id text, message_id text, endpoint_id text, attempt_number int, attempted_at timestamptz, status_code int,

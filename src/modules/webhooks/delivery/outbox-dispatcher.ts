@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../../platform/database/prisma.service';
+import { Db } from '../../../platform/database/db';
 import { newId } from '../../../platform/ids';
 import { DeliveryRepository, NewMessage } from './delivery.repository';
 import { deliveryBody, endpointsForEvent } from './event-routing';
@@ -18,16 +18,16 @@ export const FAN_OUT_BATCH = 200;
 @Injectable()
 export class OutboxDispatcher {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Db,
     private readonly repository: DeliveryRepository,
   ) {}
 
   /** Dispatches one batch; returns how many events it took (0 = nothing waiting). */
   dispatchBatch(limit = FAN_OUT_BATCH): Promise<number> {
-    return this.prisma.transaction(async (tx) => {
-      const events = await this.repository.claimUndispatchedEvents(tx, limit);
+    return this.db.withTransaction(async () => {
+      const events = await this.repository.claimUndispatchedEvents(limit);
       if (events.length === 0) return 0;
-      const endpoints = await this.repository.enabledEndpointsOf(tx, [...new Set(events.map((e) => e.orgId))]);
+      const endpoints = await this.repository.enabledEndpointsOf([...new Set(events.map((e) => e.orgId))]);
       const messages: NewMessage[] = [];
       for (const event of events) {
         const body = deliveryBody(event);
@@ -35,8 +35,8 @@ export class OutboxDispatcher {
           messages.push({ id: newId('msg'), orgId: event.orgId, endpointId: endpoint.id, eventId: event.id, eventType: event.type, body });
         }
       }
-      await this.repository.insertMessages(tx, messages);
-      await this.repository.markDispatched(tx, events.map((e) => e.id));
+      await this.repository.insertMessages(messages);
+      await this.repository.markDispatched(events.map((e) => e.id));
       return events.length;
     });
   }

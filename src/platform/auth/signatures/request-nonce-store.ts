@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { PrismaService } from '../../database/prisma.service';
+import { Db } from '../../database/db';
 import { NONCE_WINDOW_SECONDS } from './signature-policy';
 
 const PURGE_INTERVAL_MS = 5 * 60 * 1000;
@@ -12,7 +12,7 @@ const PURGE_INTERVAL_MS = 5 * 60 * 1000;
  */
 @Injectable()
 export class RequestNonceStore {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   /**
    * Records `nonce` for `keyId`; false when it is already recorded and
@@ -21,7 +21,7 @@ export class RequestNonceStore {
    * taken over rather than counted as a replay.
    */
   async remember(keyId: string, nonce: string): Promise<boolean> {
-    const recorded = await this.prisma.$executeRaw`
+    const recorded = await this.db.tx.$executeRaw`
       INSERT INTO request_nonces (key_id, nonce, expires_at)
       VALUES (${keyId}, ${nonce}, now() + ${NONCE_WINDOW_SECONDS} * interval '1 second')
       ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
@@ -30,7 +30,7 @@ export class RequestNonceStore {
   }
 
   async purgeExpired(): Promise<number> {
-    return this.prisma.$executeRaw`DELETE FROM request_nonces WHERE expires_at <= now()`;
+    return this.db.tx.$executeRaw`DELETE FROM request_nonces WHERE expires_at <= now()`;
   }
 }
 
