@@ -11,7 +11,6 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
 import { AuditModule } from './platform/audit/audit.module';
-import { RequestAuditModule } from './platform/audit/request-audit.module';
 import { AuthModule } from './platform/auth/auth.module';
 import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
@@ -20,6 +19,7 @@ import { LoggingModule } from './platform/logging/logging.module';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
+import { RequestTransactionModule } from './platform/request-transaction/request-transaction.module';
 import { ThrottlingModule } from './platform/throttling/throttling.module';
 import { GLOBAL_GUARDS } from './platform/pipeline/global-guards';
 
@@ -43,7 +43,7 @@ export class AppModule {
         OutboxModule,
         CryptoModule,
         AuditModule,
-        RequestAuditModule,
+        RequestTransactionModule,
         IdempotencyModule,
         AuthModule.forRoot(ApiKeysModule),
         ThrottlingModule,

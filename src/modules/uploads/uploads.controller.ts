@@ -39,7 +39,7 @@ import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import type { Page } from '../../platform/http/pagination';
 import { DomainError, problemType } from '../../platform/http/problem-details';
-import { OutsideRequestTransaction } from '../../platform/request-transaction/outside-request-transaction.decorator';
+import { PreparesOutsideTransaction } from '../../platform/request-transaction/prepares-outside-transaction.decorator';
 import { UploadThrottle } from '../../platform/throttling/throttle.decorators';
 import { contentRange, selectByteRange, unsatisfiedContentRange } from './byte-range';
 import { CreateUploadDto, UPLOAD_FORM_SCHEMA } from './dto/create-upload.dto';
@@ -62,9 +62,9 @@ export class UploadsController {
   @Post()
   @Scopes('uploads:write')
   @UploadThrottle()
-  // No request-wide transaction may stay open while a client sends
-  // gigabytes: the service opens its own once the file has been checked.
-  @OutsideRequestTransaction()
+  // No transaction may stay open while a client sends gigabytes: the service
+  // opens the request's one once the file has been received and checked.
+  @PreparesOutsideTransaction()
   // Multer (through FileInterceptor, with the engine and limits of
   // UploadsModule) streams the `file` part to a temporary file first.
   @UseInterceptors(UploadErrorsInterceptor, FileInterceptor('file'))
@@ -86,23 +86,16 @@ export class UploadsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UploadView> {
-    const outcome = await this.uploads.create(principal.orgId, {
+    const upload = await this.uploads.create(principal.orgId, {
       file,
       trackId: dto.trackId,
       // A signed request's Content-Digest covers the whole multipart body and was
       // checked against the streamed bytes by the signature guard (API.md §1b);
       // an unsigned one's is the file's own digest (API.md §4).
       contentDigest: contentDigestIsOfSignedBody(req) ? undefined : contentDigest,
-      idempotency: { key: req.headers['idempotency-key'], credentialId: principal.keyId, path: req.path },
     });
-    if (outcome.kind === 'replayed') {
-      // API.md §7: the stored response, byte for byte, marked as a replay.
-      const { status, headers, body } = outcome.response;
-      res.status(status).set(headers).set('Idempotent-Replayed', 'true');
-      return JSON.parse(body) as UploadView;
-    }
-    res.location(`/v1/uploads/${outcome.upload.id}`);
-    return outcome.upload;
+    res.location(`/v1/uploads/${upload.id}`);
+    return upload;
   }
 
   @Get()
@@ -173,9 +166,6 @@ export class UploadsController {
 
   @Delete(':id')
   @Scopes('uploads:write')
-  // The file is removed only after the row's deletion has committed, which a
-  // request-wide transaction (committing after the handler) would invert.
-  @OutsideRequestTransaction()
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an upload and its file, unless a track uses it.' })
   @ApiNoContentResponse({ description: 'Deleted.' })

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Inject, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../../config/app-config';
+import { RequestTransactionModule } from '../../platform/request-transaction/request-transaction.module';
 import { ReleasesModule } from '../releases/releases.module';
 import { HashingTempFileEngine, prepareTempDir, receivingSettled } from './hashing-temp-file-engine';
 import { LocalDiskUploadStorage } from './storage/local-disk-upload-storage';
@@ -27,6 +28,7 @@ const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
 @Module({
   imports: [
     ReleasesModule,
+    RequestTransactionModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

@@ -14,10 +14,9 @@ import {
   Unprocessable,
   UnsupportedMediaType,
 } from '../../platform/http/problem-details';
-import { parseIdempotencyKey, requestFingerprint } from '../../platform/idempotency/idempotency-key';
-import { IdempotencyScope, IdempotencyStore, StoredResponse } from '../../platform/idempotency/idempotency-store';
 import { looksLikeId, newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
+import { RequestTransaction } from '../../platform/request-transaction/request-transaction';
 import { AudioInspection, inspectAudio } from './audio-inspection';
 import { parseContentDigest, WANT_CONTENT_DIGEST } from './content-digest';
 import { distributionProblems, uploadStatusFor } from './distribution-rules';
@@ -34,22 +33,19 @@ export interface NewUploadRequest {
   trackId?: string;
   /** The raw Content-Digest field, if sent. */
   contentDigest?: string | string[];
-  /** The raw Idempotency-Key field, if sent, with what scopes and fingerprints it (API.md §7). */
-  idempotency?: { key: string | string[] | undefined; credentialId: string; path: string };
 }
 
 type ReceivedAudio = Extract<AudioInspection, { kind: 'audio' }>;
 
-export type UploadOutcome = { kind: 'created'; upload: UploadView } | { kind: 'replayed'; response: StoredResponse };
-
 /**
  * Upload rules (API.md §4). A received file is checked — digest, emptiness,
  * type from the bytes, header, distribution rules — and only then moved into
- * storage and recorded: row, outbox event and (with an Idempotency-Key) the
- * replayable response in one transaction. The route runs outside the
- * request-wide transaction, so this service handles Idempotency-Key itself. Every path
- * out of `create` removes the temporary file; a failure after the move
- * removes the stored object too, so a failed upload leaves nothing behind.
+ * storage and recorded in the request's transaction, which opens only then
+ * (RequestTransaction.commit): the Idempotency-Key claim — fingerprinted by the
+ * form fields and the file's SHA-256 (API.md §7) — the row, its outbox event,
+ * the stored response and the audit event commit together. Every path out of
+ * `create` removes the temporary file; a failure after the move removes the
+ * stored object too, so a failed upload leaves nothing behind.
  */
 @Injectable()
 export class UploadsService {
@@ -59,32 +55,30 @@ export class UploadsService {
     private readonly db: Db,
     private readonly uploads: UploadsRepository,
     private readonly outbox: OutboxWriter,
-    private readonly idempotencyStore: IdempotencyStore,
+    private readonly requests: RequestTransaction,
     @Inject(UPLOAD_STORAGE) private readonly storage: UploadStorage,
   ) {}
 
-  async create(orgId: string, request: NewUploadRequest): Promise<UploadOutcome> {
+  async create(orgId: string, request: NewUploadRequest): Promise<UploadView> {
     const { file } = request;
     if (!file) {
       throw new BadRequest('Send the audio as a multipart/form-data part named "file".', [{ field: 'file', message: 'file is required' }]);
     }
-    let claimed: IdempotencyScope | undefined;
     try {
-      const idempotency = this.idempotencyScope(orgId, request);
       const expectedDigest = this.expectedDigest(request.contentDigest);
-      if (idempotency) {
-        // Claimed once the file's hash is known (it is part of the fingerprint),
-        // before any check, so a concurrent duplicate gets 409.
-        const claim = await this.idempotencyStore.claim(idempotency.scope, idempotency.fingerprint);
-        if (claim.kind === 'replay') return { kind: 'replayed', response: claim.response };
-        claimed = idempotency.scope;
-      }
-      const audio = await this.checkReceived(orgId, file, expectedDigest, request.trackId);
-      return { kind: 'created', upload: await this.store(orgId, file, audio, request.trackId ?? null, claimed) };
-    } catch (error) {
-      // As for every other route: a failed attempt frees its key for a retry.
-      if (claimed) await this.idempotencyStore.release(claimed).catch(() => undefined);
-      throw error;
+      const trackId = request.trackId ?? null;
+      const id = newId('upl');
+      // API.md §7: for uploads, the fingerprint covers the form fields and the file's SHA-256.
+      const fingerprint = { body: { fields: trackId === null ? {} : { trackId }, sha256: file.sha256 } };
+      // Claimed before any check (a replay repeats the first answer, whatever
+      // has changed since); the checks read only the local temporary file.
+      return await this.requests.commit(
+        async () => {
+          const audio = await this.checkReceived(orgId, file, expectedDigest, request.trackId);
+          return this.store(orgId, id, file, audio, trackId);
+        },
+        { fingerprint, onRollback: () => this.removeStored(id) },
+      );
     } finally {
       // Moved into storage on success, so usually already gone.
       await rm(file.path, { force: true });
@@ -113,46 +107,37 @@ export class UploadsService {
   }
 
   /**
-   * Moves the checked file into storage under a new id, then writes the row,
-   * its outbox event and (with an Idempotency-Key) the replayable response in
-   * one transaction; if that fails, the stored object is removed again.
+   * Moves the checked file into storage as `id`, then writes the row and its
+   * outbox event in the request's transaction (whose rollback removes the
+   * stored object again).
    */
-  private async store(orgId: string, file: ReceivedFile, audio: ReceivedAudio, trackId: string | null, claimed: IdempotencyScope | undefined): Promise<UploadView> {
+  private async store(orgId: string, id: string, file: ReceivedFile, audio: ReceivedAudio, trackId: string | null): Promise<UploadView> {
     const { format, mimeType } = audio;
     const problems = distributionProblems(format);
     const status = uploadStatusFor(problems);
-    const id = newId('upl');
     await this.storage.put(id, { kind: 'file', path: file.path });
-    try {
-      return await this.db.withTransaction(async () => {
-        const row = await this.uploads.create(orgId, {
-          id,
-          filename: sanitizeUploadFilename(file.originalname),
-          size: file.size,
-          sha256: file.sha256,
-          mimeType,
-          container: format.container,
-          codec: format.codec,
-          sampleRate: format.sampleRate,
-          bitsPerSample: format.bitsPerSample,
-          channels: format.channels,
-          durationMs: format.durationMs,
-          status,
-          problems,
-          trackId,
-        });
-        const view = presentUpload(row);
-        await this.outbox.record(orgId, status === 'accepted' ? 'upload.accepted' : 'upload.rejected', {
-          // A view is plain JSON data.
-          upload: view as unknown as Prisma.InputJsonObject,
-        });
-        if (claimed) await this.idempotencyStore.complete(claimed, createdResponse(view));
-        return view;
-      });
-    } catch (error) {
-      await this.removeStored(id);
-      throw error;
-    }
+    const row = await this.uploads.create(orgId, {
+      id,
+      filename: sanitizeUploadFilename(file.originalname),
+      size: file.size,
+      sha256: file.sha256,
+      mimeType,
+      container: format.container,
+      codec: format.codec,
+      sampleRate: format.sampleRate,
+      bitsPerSample: format.bitsPerSample,
+      channels: format.channels,
+      durationMs: format.durationMs,
+      status,
+      problems,
+      trackId,
+    });
+    const view = presentUpload(row);
+    await this.outbox.record(orgId, status === 'accepted' ? 'upload.accepted' : 'upload.rejected', {
+      // A view is plain JSON data.
+      upload: view as unknown as Prisma.InputJsonObject,
+    });
+    return view;
   }
 
   async list(orgId: string, query: ListUploadsQuery): Promise<Page<UploadView>> {
@@ -186,9 +171,9 @@ export class UploadsService {
       }
       await this.uploads.deleteForOrg(orgId, id);
     });
-    // The row is gone, so nothing can reach the bytes any more; a failure
-    // here leaves an orphaned object, never a row without a file.
-    await this.removeStored(id);
+    // Once the row's deletion has committed nothing can reach the bytes; a
+    // failure then leaves an orphaned object, never a row without a file.
+    await this.requests.afterCommit(() => this.removeStored(id));
   }
 
   /**
@@ -210,18 +195,6 @@ export class UploadsService {
       );
     }
     return upload;
-  }
-
-  private idempotencyScope(orgId: string, request: NewUploadRequest): { scope: IdempotencyScope; fingerprint: string } | undefined {
-    const parsed = request.idempotency ? parseIdempotencyKey(request.idempotency.key) : undefined;
-    if (!parsed || !request.idempotency || !request.file) return undefined;
-    if (!parsed.ok) throw new BadRequest(parsed.reason, [{ field: 'Idempotency-Key', message: parsed.reason }]);
-    // API.md §7: for uploads, the fingerprint covers the form fields and the file's SHA-256.
-    const body = { fields: request.trackId === undefined ? {} : { trackId: request.trackId }, sha256: request.file.sha256 };
-    return {
-      scope: { orgId, credentialId: request.idempotency.credentialId, key: parsed.key },
-      fingerprint: requestFingerprint('POST', request.idempotency.path, body),
-    };
   }
 
   private expectedDigest(field: string | string[] | undefined): Buffer | undefined {
@@ -248,13 +221,4 @@ export class UploadsService {
       this.logger.error({ err: error, uploadId: id }, 'could not remove stored upload bytes');
     });
   }
-}
-
-/** The 201 a replay repeats (what RequestTransactionInterceptor stores for other routes). */
-function createdResponse(view: UploadView): StoredResponse {
-  return {
-    status: 201,
-    headers: { location: `/v1/uploads/${view.id}`, 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify(view),
-  };
 }

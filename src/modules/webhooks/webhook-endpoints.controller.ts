@@ -15,6 +15,7 @@ import { Audited } from '../../platform/audit/audited.decorator';
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import { Page, PageQuery } from '../../platform/http/pagination';
+import { PreparesOutsideTransaction } from '../../platform/request-transaction/prepares-outside-transaction.decorator';
 import { CreateWebhookEndpointDto, ListDeliveriesQuery, RotateWebhookSecretDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint.dto';
 import {
   CreatedWebhookEndpointView,
@@ -34,6 +35,8 @@ export class WebhookEndpointsController {
 
   @Post()
   @Scopes('webhooks:write')
+  // The URL is resolved in DNS (up to 5 s) before any connection is taken.
+  @PreparesOutsideTransaction()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Register an endpoint; the signing secret is in this response only.' })
   @ApiCreatedResponse({ type: CreatedWebhookEndpointView })
@@ -65,6 +68,7 @@ export class WebhookEndpointsController {
 
   @Patch(':id')
   @Scopes('webhooks:write')
+  @PreparesOutsideTransaction()
   @ApiOperation({ summary: 'Change url, events, description or enabled.' })
   @ApiOkResponse({ type: WebhookEndpointView })
   update(@Principal() principal: AuthPrincipal, @Param('id') id: string, @Body() dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {

@@ -7,6 +7,7 @@ import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { BadRequest, Conflict, NotFound } from '../../platform/http/problem-details';
 import { looksLikeId, newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
+import { RequestTransaction } from '../../platform/request-transaction/request-transaction';
 import { ALL_EVENTS } from './delivery/event-routing';
 import { TargetRefused, WebhookTargetResolver } from './delivery/webhook-target-resolver';
 import type { CreateWebhookEndpointDto, ListDeliveriesQuery, UpdateWebhookEndpointDto } from './dto/webhook-endpoint.dto';
@@ -40,6 +41,7 @@ export class WebhookEndpointsService {
     private readonly outbox: OutboxWriter,
     private readonly box: SecretBox,
     private readonly targets: WebhookTargetResolver,
+    private readonly requests: RequestTransaction,
   ) {}
 
   async create(orgId: string, dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
@@ -47,7 +49,8 @@ export class WebhookEndpointsService {
     const url = await this.checkedUrl(dto.url);
     const id = newId('we');
     const secret = generateWebhookSecret();
-    const row = await this.db.withTransaction(() =>
+    // The URL was resolved above, before the request's transaction opens here.
+    const row = await this.requests.commit(() =>
       this.endpoints.create({
         id,
         orgId,
@@ -85,7 +88,7 @@ export class WebhookEndpointsService {
       changes.disabledReason = null;
       if (dto.enabled) changes.failingSince = null;
     }
-    const row = await this.db.withTransaction(async () => {
+    const row = await this.requests.commit(async () => {
       const current = await this.endpoints.lockForOrg(orgId, id);
       if (!current) throw new NotFound('webhook endpoint');
       if (Object.keys(changes).length === 0) return current;

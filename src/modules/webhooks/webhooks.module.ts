@@ -1,3 +1,4 @@
+import { RequestTransactionModule } from '../../platform/request-transaction/request-transaction.module';
 import { Module } from '@nestjs/common';
 import { WebhookDeliveryModule } from './delivery/webhook-delivery.module';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
@@ -7,7 +8,7 @@ import { WebhookMessagesController } from './webhook-messages.controller';
 
 /** Webhook endpoints and the delivery log (API.md §5), plus the in-process delivery workers. */
 @Module({
-  imports: [WebhookDeliveryModule.forRoot()],
+  imports: [WebhookDeliveryModule.forRoot(), RequestTransactionModule],
   controllers: [WebhookEndpointsController, WebhookMessagesController],
   providers: [WebhookEndpointsRepository, WebhookEndpointsService],
 })
