@@ -34,6 +34,19 @@ describe('src/platform', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps its errors at the bottom: src/platform/errors imports no other part of the platform but the database error classifier', () => {
+    const ERRORS = path.join(PLATFORM, 'errors');
+    const allowed = new Set([ERRORS, path.join(PLATFORM, 'database', 'database-errors')]);
+    const offenders: string[] = [];
+    for (const file of sourceFiles(ERRORS)) {
+      for (const specifier of importedPaths(readFileSync(file, 'utf8'))) {
+        const target = path.resolve(path.dirname(file), specifier);
+        if (!allowed.has(target) && !target.startsWith(ERRORS + path.sep)) offenders.push(`${path.relative(PLATFORM, file)} → ${specifier}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('would see such an import (the check itself works)', () => {
     expect(importedPaths(`import { X } from '../../modules/api-keys/x';\nconst y = require('./y');`)).toEqual(['../../modules/api-keys/x', './y']);
   });

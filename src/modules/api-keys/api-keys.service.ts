@@ -4,7 +4,7 @@ import { Forbidden } from '../../platform/auth/auth-errors';
 import type { AuthPrincipal } from '../../platform/auth/principal';
 import { missingScopes, Scope, SCOPES } from '../../platform/auth/scopes';
 import { Db } from '../../platform/database/db';
-import { BadRequest, Conflict, FieldError, NotFound } from '../../platform/http/problem-details';
+import { BadRequest, Conflict, FieldError, NotFound } from '../../platform/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
 import { newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '../../platform/audit/audit-trail';
 import { Db } from '../../platform/database/db';
-import { BadRequest } from '../../platform/http/problem-details';
+import { BadRequest } from '../../platform/errors/domain-errors';
 import { OrganizationsRepository } from '../organizations/organizations.repository';
 import { ORGANIZATION_NAME_MAX } from '../organizations/organizations.service';
 import { ApiKeysService } from './api-keys.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Organization } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
-import { BadRequest } from '../../platform/http/problem-details';
+import { BadRequest } from '../../platform/errors/domain-errors';
 import { OrganizationsRepository } from './organizations.repository';
 
 export const ORGANIZATION_NAME_MAX = 200;

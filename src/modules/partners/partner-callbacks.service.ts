@@ -4,7 +4,7 @@ import { validate } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../platform/crypto/secret-box';
 import { Db } from '../../platform/database/db';
-import { BadRequest, DomainError, problemType } from '../../platform/http/problem-details';
+import { BadRequest, DomainError, problemType } from '../../platform/errors/domain-errors';
 import { flattenValidationErrors } from '../../platform/http/validation';
 import { looksLikeId } from '../../platform/ids';
 import { ReleasesService } from '../releases/releases.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SecretBox } from '../../platform/crypto/secret-box';
 import { Db } from '../../platform/database/db';
-import { BadRequest, NotFound } from '../../platform/http/problem-details';
+import { BadRequest, NotFound } from '../../platform/errors/domain-errors';
 import { newId } from '../../platform/ids';
 import { generateWebhookSecret } from '../webhooks/standard-webhooks';
 import { PartnersRepository } from './partners.repository';

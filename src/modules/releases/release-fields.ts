@@ -1,7 +1,7 @@
 // From validated DTOs to column values: the conversions that are not
 // validation (canonical forms, DATE values) and the cross-field rules a single
 // decorator cannot see. Pure, so the rules are unit-tested without a database.
-import type { FieldError } from '../../platform/http/problem-details';
+import type { FieldError } from '../../platform/errors/domain-errors';
 import { calendarDateToDate } from './calendar-date';
 import type { CreateReleaseDto } from './dto/create-release.dto';
 import type { CreateTrackDto } from './dto/create-track.dto';

@@ -7,7 +7,7 @@
 // `draft → submitted` is the customer's step (POST /submit, after the
 // completeness check below); every other transition is a back-office one
 // (POST /status, `releases:publish`). Only a draft can be edited or deleted.
-import type { FieldError } from '../../platform/http/problem-details';
+import type { FieldError } from '../../platform/errors/domain-errors';
 
 export const RELEASE_STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'live', 'taken_down'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];

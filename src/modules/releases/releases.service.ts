@@ -3,7 +3,7 @@ import type { Prisma, Release } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 import { IfMatchCondition, ifMatchAllows } from '../../platform/http/entity-tag';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
-import { Conflict, NotFound, PreconditionFailed, problemType, Unprocessable } from '../../platform/http/problem-details';
+import { Conflict, NotFound, PreconditionFailed, problemType, Unprocessable } from '../../platform/errors/domain-errors';
 import { looksLikeId, newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
 import type { ChangeStatusDto } from './dto/change-status.dto';

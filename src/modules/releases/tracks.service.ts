@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { classifyDatabaseError } from '../../platform/database/database-errors';
 import { Db } from '../../platform/database/db';
-import { Conflict, NotFound } from '../../platform/http/problem-details';
+import { Conflict, NotFound } from '../../platform/errors/domain-errors';
 import { looksLikeId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
 import { TRACK_LIMITS, type CreateTrackDto } from './dto/create-track.dto';

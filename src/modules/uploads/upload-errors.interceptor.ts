@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, HttpException, Injectable, NestIntercept
 import type { Request } from 'express';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
-import { BadRequest, DomainError } from '../../platform/http/problem-details';
+import { BadRequest, DomainError } from '../../platform/errors/domain-errors';
 import { fileSettled } from './hashing-temp-file-engine';
 
 /**

@@ -38,7 +38,7 @@ import type { Request, Response } from 'express';
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import type { Page } from '../../platform/http/pagination';
-import { DomainError, problemType } from '../../platform/http/problem-details';
+import { DomainError, problemType } from '../../platform/errors/domain-errors';
 import { PreparesOutsideTransaction } from '../../platform/request-transaction/prepares-outside-transaction.decorator';
 import { UploadThrottle } from '../../platform/throttling/throttle.decorators';
 import { contentRange, selectByteRange, unsatisfiedContentRange } from './byte-range';

@@ -13,7 +13,7 @@ import {
   problemType,
   Unprocessable,
   UnsupportedMediaType,
-} from '../../platform/http/problem-details';
+} from '../../platform/errors/domain-errors';
 import { looksLikeId, newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
 import { RequestTransaction } from '../../platform/request-transaction/request-transaction';

@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { SecretBox } from '../../platform/crypto/secret-box';
 import { Db } from '../../platform/database/db';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
-import { BadRequest, Conflict, NotFound } from '../../platform/http/problem-details';
+import { BadRequest, Conflict, NotFound } from '../../platform/errors/domain-errors';
 import { looksLikeId, newId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
 import { RequestTransaction } from '../../platform/request-transaction/request-transaction';

@@ -1,4 +1,4 @@
-import { DomainError, problemType } from '../http/problem-details';
+import { DomainError, problemType } from '../errors/domain-errors';
 
 /**
  * The key a refused credential belonged to, when it could be identified

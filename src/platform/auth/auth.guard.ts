@@ -2,11 +2,11 @@ import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { DomainError } from '../http/problem-details';
+import { DomainError } from '../errors/domain-errors';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
 import { PassportNames } from './passport-names';
-import type { AuthenticatedRequest, AuthPrincipal } from './principal';
+import { attachPrincipal, type AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
 /** Query parameters that look like credentials: refused outright (API.md §1), never logged in clear. */
@@ -96,8 +96,9 @@ export class AuthGuard implements CanActivate {
     } else {
       throw new Unauthenticated('This endpoint needs a credential: X-API-Key or Authorization: Bearer.', 'credential_missing');
     }
-    const authenticated = req as AuthenticatedRequest & { user?: AuthPrincipal };
-    authenticated.principal = authenticated.user;
+    // Passport leaves what the strategy returned on req.user.
+    const user = (req as Request & { user?: AuthPrincipal }).user;
+    if (user) attachPrincipal(req, user);
     return true;
   }
 }

@@ -1,3 +1,6 @@
+/** Where the token endpoint (RFC 6749 §3.2) is served; its errors speak OAuth's format, whatever the failure. */
+export const OAUTH_TOKEN_PATH = '/v1/oauth/token';
+
 /**
  * Errors of the token endpoint use OAuth's JSON body (RFC 6749 §5.2), not
  * problem+json: OAuth client libraries parse `error`.

@@ -29,6 +29,11 @@ export type SigningRequirement =
 
 export type AuthenticatedRequest = Request & { principal?: AuthPrincipal };
 
+/** Names who a request acts as, for a route that authenticates its caller itself (the token endpoint). */
+export function attachPrincipal(req: Request, principal: AuthPrincipal): void {
+  (req as AuthenticatedRequest).principal = principal;
+}
+
 export function principalOf(req: Request): AuthPrincipal | undefined {
   return (req as AuthenticatedRequest).principal;
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
 import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
+import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
 import { createValidationPipe } from './validation';
@@ -67,7 +68,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     }),
   );
   app.use(
-    '/v1/oauth/token',
+    OAUTH_TOKEN_PATH,
     express.urlencoded({
       extended: false,
       limit: '8kb',

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { NotFound } from './problem-details';
+import { NotFound } from '../errors/domain-errors';
 
 /** What the /docs page loads (Nest's generated page and initializer, Swagger UI's bundle, styles and icons). */
 const DOCS_ASSETS = new Set([

@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs
 import { ApiHeader, ApiPreconditionFailedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { IfMatchCondition, parseIfMatch } from './entity-tag';
-import { BadRequest } from './problem-details';
+import { BadRequest } from '../errors/domain-errors';
 
 /**
  * The request's parsed `If-Match` (RFC 9110 §13.1.1), or undefined when the

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { BadRequest } from './problem-details';
+import { BadRequest } from '../errors/domain-errors';
 
 /**
  * Shapes no endpoint accepts, refused before any handler, pipe or interceptor

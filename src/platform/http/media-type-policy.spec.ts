@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { acceptedMediaTypes, mediaTypePolicy } from './media-type-policy';
-import { UnsupportedMediaType } from './problem-details';
+import { UnsupportedMediaType } from '../errors/domain-errors';
 
 function check(path: string, headers: Record<string, string>): unknown {
   const next = jest.fn();

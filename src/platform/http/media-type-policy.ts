@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { UnsupportedMediaType } from './problem-details';
+import { UnsupportedMediaType } from '../errors/domain-errors';
 
 /**
  * Which body media types a request may carry (API.md §0: otherwise 415).

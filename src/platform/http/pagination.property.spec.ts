@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { newId, type IdPrefix } from '../ids';
 import { decodeCursor, encodeCursor, toPage } from './pagination';
-import { BadRequest } from './problem-details';
+import { BadRequest } from '../errors/domain-errors';
 
 const RUNS = { numRuns: 400 };
 const PREFIXES: IdPrefix[] = ['org', 'key', 'rel', 'trk', 'upl', 'we', 'evt', 'msg', 'aud', 'ptn', 'idem'];

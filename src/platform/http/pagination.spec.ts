@@ -1,4 +1,4 @@
-import { BadRequest } from './problem-details';
+import { BadRequest } from '../errors/domain-errors';
 import { decodeCursor, encodeCursor, toPage } from './pagination';
 
 const ID = (n: number) => `rel_01J9Z8K7M6N5P4Q3R2S1T0V${String(n).padStart(3, '0')}`;

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { BadRequest } from './problem-details';
+import { BadRequest } from '../errors/domain-errors';
 import { isResourceId } from '../ids';
 
 /**

@@ -8,7 +8,7 @@ import {
   PayloadTooLargeException,
 } from '@nestjs/common';
 import { OAuthError } from '../auth/oauth-error';
-import { BadRequest, Conflict, NotFound, PreconditionFailed, ServiceUnavailable, Unprocessable, problemType } from './problem-details';
+import { BadRequest, Conflict, NotFound, PreconditionFailed, ServiceUnavailable, Unprocessable, problemType } from '../errors/domain-errors';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 interface Captured {

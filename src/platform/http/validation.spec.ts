@@ -1,7 +1,7 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested, ValidationError } from 'class-validator';
-import { BadRequest, problemType } from './problem-details';
+import { BadRequest, problemType } from '../errors/domain-errors';
 import { createValidationPipe, flattenValidationErrors } from './validation';
 
 class ContributorDto {

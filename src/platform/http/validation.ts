@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { BadRequest, FieldError } from './problem-details';
+import { BadRequest, FieldError } from '../errors/domain-errors';
 
 /**
  * DTO validation for every route: unknown properties are refused rather than

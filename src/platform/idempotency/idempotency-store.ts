@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { SecretBox } from '../crypto/secret-box';
-import { Conflict, Unprocessable, problemType } from '../http/problem-details';
+import { Conflict, Unprocessable, problemType } from '../errors/domain-errors';
 
 /** How long a stored response is replayed (API.md §7). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;

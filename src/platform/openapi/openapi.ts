@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem-details';
+import { PROBLEM_CONTENT_TYPE } from '../errors/domain-errors';
 import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
 
 const MUTATING = [...MUTATING_METHODS].map((m) => m.toLowerCase() as 'post' | 'put' | 'patch' | 'delete');

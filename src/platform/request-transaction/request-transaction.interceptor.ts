@@ -8,7 +8,7 @@ import { defaultAction } from '../audit/audit-draft';
 import { RequestAuditor } from '../audit/request-auditor';
 import { principalOf } from '../auth/principal';
 import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
-import { BadRequest } from '../http/problem-details';
+import { BadRequest } from '../errors/domain-errors';
 import { parseIdempotencyKey } from '../idempotency/idempotency-key';
 import type { IdempotencyScope } from '../idempotency/idempotency-store';
 import { SKIP_IDEMPOTENCY } from '../idempotency/skip-idempotency.decorator';

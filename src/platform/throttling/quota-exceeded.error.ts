@@ -1,4 +1,4 @@
-import { DomainError, problemType } from '../http/problem-details';
+import { DomainError, problemType } from '../errors/domain-errors';
 import { PolicyUsage, retryAfterSeconds } from './rate-limit-headers';
 
 /**

@@ -11,7 +11,7 @@ import {
   defaultProblemType,
   problemType,
   titleFor,
-} from './problem-details';
+} from './domain-errors';
 
 describe('problem types and titles', () => {
   it('builds type URIs under one base', () => {
