@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { ApiKeysRepository } from './api-keys.repository';
 
 const FLUSH_INTERVAL_MS = 5000;
@@ -13,17 +14,14 @@ const FLUSH_INTERVAL_MS = 5000;
 export class LastUsedTracker implements OnModuleDestroy {
   private readonly logger = new Logger(LastUsedTracker.name);
   private pending = new Map<string, Date>();
-  private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly repository: ApiKeysRepository) {
-    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-    this.timer.unref();
-  }
+  constructor(private readonly repository: ApiKeysRepository) {}
 
   record(keyId: string, at = new Date()): void {
     this.pending.set(keyId, at);
   }
 
+  @Interval(FLUSH_INTERVAL_MS)
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
@@ -38,7 +36,6 @@ export class LastUsedTracker implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
     await this.flush();
   }
 }

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '../../platform/audit/audit-trail';
 import { Db } from '../../platform/database/db';
 import { BadRequest } from '../../platform/errors/domain-errors';
-import { OrganizationsRepository } from '../organizations/organizations.repository';
-import { ORGANIZATION_NAME_MAX } from '../organizations/organizations.service';
+import { ORGANIZATION_NAME_MAX, OrganizationsRepository } from '../organizations/organizations.repository';
 import { ApiKeysService } from './api-keys.service';
 
 /** `org:create`: an organization and its first key (every scope), in one transaction. */

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { OrganizationsRepository } from './organizations.repository';
-import { OrganizationsService } from './organizations.service';
 
 @Module({
-  providers: [OrganizationsRepository, OrganizationsService],
-  exports: [OrganizationsService, OrganizationsRepository],
+  providers: [OrganizationsRepository],
+  exports: [OrganizationsRepository],
 })
 export class OrganizationsModule {}

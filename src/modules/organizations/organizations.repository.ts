@@ -3,6 +3,9 @@ import type { Organization } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 import { newId } from '../../platform/ids';
 
+/** Organizations are created only from the CLI (API.md §2: no unauthenticated endpoint creates them). */
+export const ORGANIZATION_NAME_MAX = 200;
+
 @Injectable()
 export class OrganizationsRepository {
   constructor(private readonly db: Db) {}
