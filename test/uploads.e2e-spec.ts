@@ -2,7 +2,8 @@
 // listing, deletion, tenancy and scopes behave. Bad input is in
 // uploads-bad-input.e2e-spec.ts, memory in uploads-memory.e2e-spec.ts.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Response as SuperagentResponse } from 'superagent';
@@ -10,7 +11,7 @@ import type { Response } from 'supertest';
 import { aiff, flac, mp3, wav } from './helpers/audio-fixtures';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { filesUnder } from './helpers/upload-requests';
+import { eventually, filesUnder, listen } from './helpers/upload-requests';
 
 describe('Audio uploads', () => {
   let t: TestApp;
@@ -206,6 +207,34 @@ describe('Audio uploads', () => {
       expect(res.headers['content-range']).toBe(`bytes */${bytes.length}`);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse((res.body as Buffer).toString('utf8'))).toMatchObject({ status: 416, title: 'Range Not Satisfiable' });
+    });
+
+    it('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
+      const big = await uploaded(wav());
+      const target = path.join(uploadDir, 'objects', big.id);
+      const openOnTarget = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === target;
+          } catch {
+            return false;
+          }
+        }).length;
+      const base = await listen(t);
+      const { host, port } = new URL(base);
+      const hangUp = () =>
+        new Promise<void>((resolve) => {
+          const socket = connect({ host: host.split(':')[0], port: Number(port) }, () => {
+            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`);
+            // Gone before the server has even looked the upload up.
+            socket.destroy();
+            resolve();
+          });
+          socket.on('error', () => resolve());
+        });
+      for (let i = 0; i < 40; i++) await hangUp();
+      // Before the fix every one stayed open until a garbage collection (DEP0137).
+      expect(await eventually(() => openOnTarget() === 0, 2000)).toBe(true);
     });
 
     it('ignores Range when If-Range names another version', async () => {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   Body,
@@ -136,6 +137,9 @@ export class UploadsController {
     }
     const range = selection.kind === 'partial' ? selection.range : undefined;
     const stream = await this.uploads.openContent(principal.orgId, upload.id, range);
+    // A client that hung up while the upload was looked up is gone before the
+    // pipe below exists: the file must be closed now, not when GC finds it.
+    if (closeWithResponse(res, stream)) return;
 
     res.status(range ? 206 : 200);
     res.set({
@@ -173,6 +177,19 @@ export class UploadsController {
   async delete(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
     await this.uploads.delete(principal.orgId, id);
   }
+}
+
+/**
+ * Destroys `stream` (closing its file) once the response closes, however it
+ * ends; true when the response is already closed and the stream destroyed.
+ */
+function closeWithResponse(res: Response, stream: Readable): boolean {
+  if (res.destroyed || res.socket === null || res.socket.destroyed) {
+    stream.destroy();
+    return true;
+  }
+  res.once('close', () => stream.destroy());
+  return false;
 }
 
 function header(value: string | string[] | undefined): string | undefined {
