@@ -64,6 +64,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         this.lastUnavailableLog = now;
         this.logger.warn({ requestId: requestIdOf(req), cause: error instanceof Error ? error.message.slice(0, 200) : undefined }, 'a backing service is unavailable; answering 503');
       }
+    } else if (problem.status === 507) {
+      // A full disk is an operations matter, not a bug: a warning without a stack.
+      const cause = error as { code?: unknown; syscall?: unknown } | null;
+      this.logger.warn({ requestId: requestIdOf(req), code: cause?.code, syscall: cause?.syscall }, `${req.method} ${req.path}: out of storage; answering 507`);
     } else if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: requestIdOf(req) }, `${req.method} ${req.path} failed`);
     }
