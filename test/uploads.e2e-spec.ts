@@ -192,6 +192,8 @@ describe('Audio uploads', () => {
       ['bytes=0-99', 0, 99],
       ['bytes=100-', 100, -1],
       ['bytes=-44', -44, -1],
+      // RFC 9110 §14.1.2: a suffix longer than the file selects the whole file.
+      ['bytes=-999999999', 0, -1],
     ])('answers Range %s with 206 and Content-Range', async (range, from, to) => {
       const start = from < 0 ? bytes.length + from : from;
       const end = to < 0 ? bytes.length - 1 : to;
@@ -202,11 +204,18 @@ describe('Audio uploads', () => {
       expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, end + 1))).toBe(0);
     });
 
-    it('answers an unsatisfiable Range with 416 and the size', async () => {
-      const res = await get(`bytes=${bytes.length}-`).expect(416);
+    it.each(['past the end', 'reversed (bytes=10-5)'])('answers a Range %s with 416 and the size', async (label) => {
+      const res = await get(label === 'past the end' ? `bytes=${bytes.length}-` : 'bytes=10-5').expect(416);
       expect(res.headers['content-range']).toBe(`bytes */${bytes.length}`);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse((res.body as Buffer).toString('utf8'))).toMatchObject({ status: 416, title: 'Range Not Satisfiable' });
+    });
+
+    it('names the download with the detected audio extension, never the client\'s (x.html → x.wav)', async () => {
+      const html = await uploaded(wav(), { filename: 'x.html', contentType: 'text/html' });
+      expect(html.filename).toBe('x.html');
+      const res = await t.http.get(`/v1/uploads/${html.id}/content`).set('X-API-Key', org.key).buffer(true).parse(binary).expect(200);
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="x.wav"; filename*=UTF-8''x.wav`);
     });
 
     it('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {

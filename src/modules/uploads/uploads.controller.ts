@@ -48,7 +48,7 @@ import { ListUploadsQuery } from './dto/list-uploads.query';
 import type { ReceivedFile } from './hashing-temp-file-engine';
 import { UploadErrorsInterceptor } from './upload-errors.interceptor';
 import { UploadPageView, UploadView } from './upload.presenter';
-import { attachmentDisposition } from './upload-filename';
+import { attachmentDisposition, downloadFilename } from './upload-filename';
 import { UploadsService } from './uploads.service';
 import { contentDigestIsOfSignedBody } from '../../platform/auth/signatures/streamed-body-digest';
 
@@ -123,13 +123,13 @@ export class UploadsController {
   @ApiHeader({ name: 'If-Range', required: false, description: 'The ETag (or Last-Modified) of the copy being resumed.' })
   @ApiOkResponse({ description: 'The whole file, as an attachment, with the Content-Type decided at upload.' })
   @ApiResponse({ status: 206, description: 'The requested range, with Content-Range.' })
-  @ApiResponse({ status: 416, description: 'The range starts past the end; Content-Range gives the size.' })
+  @ApiResponse({ status: 416, description: 'The range starts past the end, or ends before it starts (bytes=10-5); Content-Range gives the size.' })
   async content(@Principal() principal: AuthPrincipal, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const upload = await this.uploads.get(principal.orgId, id);
     const validators = { etag: `"${upload.sha256}"`, lastModified: new Date(upload.createdAt).toUTCString() };
     const selection = selectByteRange(req.headers.range, upload.size, header(req.headers['if-range']), validators);
     if (selection.kind === 'unsatisfiable') {
-      throw new DomainError(416, `The file has ${upload.size} bytes; the requested range starts past its end.`, {
+      throw new DomainError(416, `The file has ${upload.size} bytes; the requested range starts past its end or ends before it starts.`, {
         type: problemType('range-not-satisfiable'),
         title: 'Range Not Satisfiable',
         headers: { 'Content-Range': unsatisfiedContentRange(upload.size) },
@@ -146,7 +146,8 @@ export class UploadsController {
       // Decided from the bytes at upload; nosniff keeps browsers from second-guessing it.
       'Content-Type': upload.mimeType,
       'X-Content-Type-Options': 'nosniff',
-      'Content-Disposition': attachmentDisposition(upload.filename),
+      // Named with the extension of the detected type, whatever the client called it.
+      'Content-Disposition': attachmentDisposition(downloadFilename(upload.filename, upload.mimeType)),
       'Content-Length': String(range ? range.end - range.start + 1 : upload.size),
       'Accept-Ranges': 'bytes',
       ETag: validators.etag,
