@@ -229,8 +229,14 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     ['UPLOAD_MAX_BYTES', '0'],
     ['WEBHOOK_TIMEOUT_MS', 'soon'],
     ['JSON_BODY_LIMIT_BYTES', '100kb'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '1h'],
   ])('%s=%s', (name, value) => {
     expectOneLineNaming(configError({ [name]: value }), name);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expectOneLineNaming(configError({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }), 'HTTP_HEADERS_TIMEOUT_MS');
   });
 
   it.each(['THROTTLE_DEFAULT', 'THROTTLE_UPLOADS', 'THROTTLE_AUTH'])('%s must be <limit>/<seconds>', (name) => {

@@ -40,6 +40,10 @@ export class AppConfig {
   uploadDir: string;
   uploadMaxBytes: number;
   jsonBodyLimitBytes: number;
+  /** How long a client may take to send the request headers (server.headersTimeout). */
+  httpHeadersTimeoutMs: number;
+  /** How long a client may take to send the whole request, body included (server.requestTimeout): the slowest upload. */
+  httpRequestTimeoutMs: number;
   webhooksAllowHttp: boolean;
   webhooksAllowPrivate: boolean;
   webhookRetryScheduleMs: number[];
@@ -101,6 +105,12 @@ export function loadConfig(env: Env): AppConfig {
   c.uploadDir = blankToUndefined(env.UPLOAD_DIR) ?? './.data/uploads';
   c.uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
   c.jsonBodyLimitBytes = integer(env, 'JSON_BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 ** 2);
+  c.httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 30_000, 1_000, 600_000);
+  // One hour: a 2 GiB upload (the default limit) needs about 5 Mbit/s to fit.
+  c.httpRequestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 3_600_000, 1_000, 24 * 3_600_000);
+  if (c.httpHeadersTimeoutMs > c.httpRequestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
 
   c.webhooksAllowHttp = bool(env, 'WEBHOOKS_ALLOW_HTTP', false);
   c.webhooksAllowPrivate = bool(env, 'WEBHOOKS_ALLOW_PRIVATE', false);

@@ -83,6 +83,8 @@ function renderBodyParserError(error: unknown): ProblemDocument | undefined {
       return simple(413, 'The request body is larger than this endpoint accepts.');
     case 'entity.parse.failed':
       return simple(400, 'The request body is not valid JSON.', 'malformed-body');
+    case 'entity.encoding.invalid':
+      return simple(400, 'The request body is not valid UTF-8.', 'malformed-body');
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return simple(415, 'The request body uses an unsupported encoding or charset.');

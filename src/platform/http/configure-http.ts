@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
@@ -8,6 +9,7 @@ import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
+import { applyServerTimeouts, assertUtf8, singleHostHeader } from './request-integrity';
 import { createValidationPipe } from './validation';
 
 /**
@@ -18,6 +20,7 @@ import { createValidationPipe } from './validation';
  * The app must be created with `bodyParser: false`.
  */
 export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  applyServerTimeouts(app.getHttpServer() as Server, config);
   app.disable('x-powered-by');
   // Resources carry explicit version ETags (If-Match); Express's automatic body
   // hashes would put misleading ETags on everything else, errors included.
@@ -27,6 +30,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
 
   app.use(requestIdMiddleware);
+  app.use(singleHostHeader);
   app.use(
     helmet({
       // HSTS only means something over TLS (API.md §0).
@@ -63,6 +67,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       // Signatures are over the bytes as sent (Standard Webhooks partner
       // callbacks), not over a re-serialisation: keep them as req.rawBody.
       verify: (req, _res, buf) => {
+        assertUtf8(buf);
         (req as { rawBody?: Buffer }).rawBody = buf;
       },
     }),
@@ -75,6 +80,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       parameterLimit: 20,
       // A signed token request's Content-Digest is checked against these bytes (API.md §1b).
       verify: (req, _res, buf) => {
+        assertUtf8(buf);
         (req as { rawBody?: Buffer }).rawBody = buf;
       },
     }),
