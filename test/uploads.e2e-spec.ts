@@ -103,6 +103,22 @@ describe('Audio uploads', () => {
       expect(body.problems).toEqual(['sample-rate-too-low', 'bit-depth-too-low', 'not-stereo', 'too-short']);
     });
 
+    it('rejects a WAV whose data stops at 5.1 s of the 10 s its header declares as truncated, with the duration it holds', async () => {
+      const whole = wav({ durationMs: 10_000 });
+      const body = await uploaded(whole.subarray(0, 44 + Math.round(5.1 * 44_100) * 4));
+      expect(body).toMatchObject({ status: 'rejected', problems: ['truncated'], format: { durationMs: 5100 } });
+    });
+
+    it('rejects a FLAC that lost its last frames, and one with a header and no frames at all', async () => {
+      const whole = flac({ durationMs: 10_000 });
+      const cut = await uploaded(whole.subarray(0, Math.floor(whole.length * 0.51)), { filename: 'cut.flac' });
+      expect(cut).toMatchObject({ status: 'rejected', problems: ['truncated'] });
+      expect(cut.format.durationMs).toBeLessThan(5200);
+      // STREAMINFO claims 10 s; no frame holds any of it.
+      const headerOnly = await uploaded(whole.subarray(0, 4 + 4 + 34), { filename: 'empty.flac' });
+      expect(headerOnly).toMatchObject({ status: 'rejected', problems: ['too-short', 'truncated'], format: { container: 'FLAC', durationMs: 0 } });
+    });
+
     it('decides the type from the bytes, not the name or declared type', async () => {
       const body = await uploaded(wav(), { filename: 'not-really.mp3', contentType: 'application/octet-stream' });
       expect(body.mimeType).toBe('audio/wav');
