@@ -15,7 +15,8 @@ import { ApiKeyAuthenticator, keyUnusableReason } from './api-key-authenticator'
 import { ApiKeyView, CreatedApiKeyView, presentApiKey, presentCreatedApiKey } from './api-key.presenter';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
-import { IpRange, isRangeWithin, parseCidrList } from './ip-allowlist';
+import { IpRange, parseCidrList } from './ip-allowlist';
+import { IssuerLimits, resolveIssuedLimits } from './issuer-limits';
 import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
@@ -47,7 +48,6 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    this.assertCanGrant(principal, dto.scopes);
     const errors: FieldError[] = [];
     const expiresAt = dto.expiresAt == null ? null : new Date(dto.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now()) errors.push({ field: 'expiresAt', message: 'expiresAt must be in the future' });
@@ -58,17 +58,19 @@ export class ApiKeysService {
     const signing = signingSpecOf(dto, errors);
     if (errors.length || !parsedIps.ok) throw new BadRequest('The request is invalid.', errors);
 
-    const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
-    const limits = inheritCallerLimits(caller, parsedIps.ranges, expiresAt);
-    // Like an allowlist, the signing requirement is a limit a key cannot shed by minting another.
-    if (caller?.signatureAlg && !signing) {
-      throw new Forbidden('A key that requires signed requests can only create keys that require them too; set requireSignedRequests.');
-    }
+    const caller = await this.callerKey(principal);
+    const limits = resolveIssuedLimits(issuerLimitsOf(principal, caller), {
+      scopes: dto.scopes,
+      // Omitted (or empty) allowlist and expiry take the creator's own.
+      allowedIps: parsedIps.ranges.length > 0 ? parsedIps.ranges : 'inherit',
+      expiresAt: expiresAt ?? 'inherit',
+      signed: signing !== undefined,
+    });
     return this.db.withTransaction(() =>
       this.issue({
         orgId: principal.orgId,
         name: dto.name,
-        mode: (caller?.mode as KeyMode | undefined) ?? 'live',
+        mode: caller.mode as KeyMode,
         scopes: dto.scopes,
         allowedIps: limits.allowedIps,
         expiresAt: limits.expiresAt,
@@ -107,7 +109,13 @@ export class ApiKeysService {
     const created = await this.db.withTransaction(async () => {
       const old = await this.repository.lockForOrg(principal.orgId, id);
       if (!old) throw new NotFound('API key');
-      this.assertCanGrant(principal, old.scopes);
+      // The successor copies the old key's limits exactly; the caller must be able to issue such a key itself.
+      resolveIssuedLimits(issuerLimitsOf(principal, await this.callerKey(principal)), {
+        scopes: old.scopes,
+        allowedIps: parsedRanges(old.allowedIps),
+        expiresAt: old.expiresAt,
+        signed: old.signatureAlg !== null,
+      });
       const unusable = keyUnusableReason(old);
       if (unusable) throw new Conflict(`The API key is ${unusable}; only an active key can be rotated.`);
       if (await this.repository.hasSuccessor(old.id)) throw new Conflict('The API key has already been rotated; rotate its successor instead.');
@@ -182,6 +190,14 @@ export class ApiKeysService {
     }
   }
 
+  /** The key behind the calling credential (for a token, the key it was issued from). */
+  private async callerKey(principal: AuthPrincipal): Promise<ApiKey> {
+    const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
+    // Authentication just found it; its absence would be a wiring bug, never a reason to drop the caller's limits.
+    if (!caller) throw new Error(`The calling API key ${principal.keyId} is missing`);
+    return caller;
+  }
+
   private async findOrThrow(orgId: string, id: string): Promise<ApiKey> {
     const row = await this.repository.findOneForOrg(orgId, id);
     if (!row) throw new NotFound('API key');
@@ -189,34 +205,14 @@ export class ApiKeysService {
   }
 }
 
-/**
- * A key cannot mint a key that escapes its own limits: under an IP allowlist
- * every new range must lie inside the creator's (none given = the creator's),
- * and an expiring creator's keys expire no later than it does.
- */
-function inheritCallerLimits(
-  caller: ApiKey | null,
-  requested: IpRange[],
-  requestedExpiry: Date | null,
-): { allowedIps: string[]; expiresAt: Date | null } {
-  let allowedIps = requested.map((r) => r.cidr);
-  if (caller && caller.allowedIps.length > 0) {
-    const parsed = parseCidrList(caller.allowedIps);
-    const callerRanges = parsed.ok ? parsed.ranges : [];
-    if (requested.length === 0) allowedIps = callerRanges.map((r) => r.cidr);
-    const outside = requested.filter((r) => !isRangeWithin(r, callerRanges));
-    if (outside.length > 0) {
-      throw new Forbidden(`A key can only allow addresses its own allowlist allows; outside it: ${outside.map((r) => r.cidr).join(', ')}.`);
-    }
-  }
-  let expiresAt = requestedExpiry;
-  if (caller?.expiresAt) {
-    if (expiresAt && expiresAt > caller.expiresAt) {
-      throw new Forbidden('A key cannot outlive the key that creates it; choose an expiresAt no later than yours.');
-    }
-    expiresAt ??= caller.expiresAt;
-  }
-  return { allowedIps, expiresAt };
+function issuerLimitsOf(principal: AuthPrincipal, caller: ApiKey): IssuerLimits {
+  return { scopes: principal.scopes, allowedIps: caller.allowedIps, expiresAt: caller.expiresAt, signed: caller.signatureAlg !== null };
+}
+
+function parsedRanges(cidrs: string[]): IpRange[] {
+  const parsed = parseCidrList(cidrs);
+  if (!parsed.ok) throw new Error('An API key has an unreadable stored allowlist');
+  return parsed.ranges;
 }
 
 /** The requested signing requirement, or field errors when it is inconsistent (API.md §1b, §2). */
