@@ -208,6 +208,20 @@ describe('Partner callbacks', () => {
     });
   });
 
+  // Issue 17.6: the payload shape Standard Webhooks recommends, { type, timestamp, data }.
+  it('accepts a Standard Webhooks payload with timestamp; unknown properties inside data stay refused', async () => {
+    const releaseId = await releaseIn('approved');
+    const res = await send({ type: 'release.live', timestamp: new Date().toISOString(), data: { releaseId } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ duplicate: false, releaseId, status: 'live' });
+    const extra = await send({ type: 'release.taken_down', timestamp: new Date().toISOString(), data: { releaseId, note: 'x' } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.errors.map((e: { field: string }) => e.field)).toEqual(['data.note']);
+    const badTime = await send({ type: 'release.taken_down', timestamp: 'yesterday', data: { releaseId } });
+    expect(badTime.status).toBe(400);
+    expect(badTime.body.errors.map((e: { field: string }) => e.field)).toEqual(['timestamp']);
+  });
+
   describe('refuses, changing nothing', () => {
     let releaseId: string;
     let before: Awaited<ReturnType<typeof snapshot>>;
