@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKey, Prisma } from '../../generated/prisma/client';
+import type { ApiKey, AuditEvent, Prisma } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 
 export interface NewApiKeyRow {
@@ -59,6 +59,23 @@ export class ApiKeysRepository {
   async lockForOrg(orgId: string, id: string): Promise<ApiKey | null> {
     const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM api_keys WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
     return rows.length ? this.db.tx.apiKey.findUnique({ where: { id } }) : null;
+  }
+
+  /** Every live (unrevoked, unexpired) key of the org, locked for the rest of the transaction. */
+  async lockLiveForOrg(orgId: string): Promise<ApiKey[]> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`
+      SELECT id FROM api_keys WHERE org_id = ${orgId} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+      ORDER BY id FOR UPDATE`;
+    return this.db.tx.apiKey.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+  }
+
+  /** One key's audit events as actor (directly or through its tokens), newest first. */
+  findActivityPage(orgId: string, keyId: string, limit: number, afterId?: string): Promise<AuditEvent[]> {
+    return this.db.tx.auditEvent.findMany({
+      where: { orgId, actorId: keyId, actorType: { in: ['api_key', 'token'] }, ...(afterId ? { id: { lt: afterId } } : {}) },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
   }
 
   hasSuccessor(id: string): Promise<boolean> {

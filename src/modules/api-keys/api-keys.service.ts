@@ -1,4 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditDraft } from '../../platform/audit/audit-draft';
+import { AuditTrail } from '../../platform/audit/audit-trail';
+import { AuditEventView, presentAuditEvent } from '../audit-events/audit-event.presenter';
 import type { ApiKey } from '../../generated/prisma/client';
 import { Forbidden } from '../../platform/auth/auth-errors';
 import type { AuthPrincipal } from '../../platform/auth/principal';
@@ -20,6 +23,14 @@ import { IssuerLimits, resolveIssuedLimits } from './issuer-limits';
 import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+
+/** Who and where a request came from, for the extra audit events a service writes for it. */
+export type AuditBase = Pick<AuditDraft, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>;
+
+export interface RevokeAllResult {
+  revoked: number;
+  keyIds: string[];
+}
 
 /** A key's signed-request requirement as issued (API.md §1b); an HMAC secret is made at issue time. */
 type SigningSpec = { alg: 'hmac-sha256' } | { alg: 'ed25519'; publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string } };
@@ -45,6 +56,7 @@ export class ApiKeysService {
     private readonly outbox: OutboxWriter,
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly box: SecretBox,
+    private readonly trail: AuditTrail,
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -155,6 +167,51 @@ export class ApiKeysService {
       await this.outbox.record(principal.orgId, 'api_key.revoked', eventData(revoked));
     });
     this.authenticator.evict(id);
+  }
+
+  /**
+   * Incident response: every live key of the organization revoked in one
+   * transaction, each with its own audit event and `api_key.revoked` event.
+   * The caller's own key is spared unless `includeSelf`, so the responder
+   * keeps a way in (and `exceptKeyId` may spare one more, say a fresh key
+   * made for the recovery). Like a single revocation it needs every scope of
+   * each key it revokes: a narrow key cannot switch off broader ones.
+   */
+  async revokeAll(principal: AuthPrincipal, options: { exceptKeyId?: string; includeSelf?: boolean }, audit: AuditBase): Promise<RevokeAllResult> {
+    const revokedIds = await this.db.withTransaction(async () => {
+      if (options.exceptKeyId !== undefined && !(await this.repository.findOneForOrg(principal.orgId, options.exceptKeyId))) throw new NotFound('API key');
+      const spared = new Set([options.exceptKeyId, options.includeSelf ? undefined : principal.keyId].filter((id) => id !== undefined));
+      const targets = (await this.repository.lockLiveForOrg(principal.orgId)).filter((key) => !spared.has(key.id));
+      const missing = [...new Set(targets.flatMap((key) => missingScopes(principal.scopes, key.scopes as Scope[])))];
+      if (missing.length > 0) {
+        throw new Forbidden(`A credential can only revoke keys whose scopes it holds; this one lacks: ${missing.join(', ')}.`, { missingScopes: missing });
+      }
+      const now = new Date();
+      for (const key of targets) {
+        const revoked = await this.repository.update(principal.orgId, key.id, { revokedAt: now });
+        await this.outbox.record(principal.orgId, 'api_key.revoked', eventData(revoked));
+        await this.trail.append({
+          ...audit,
+          orgId: principal.orgId,
+          action: 'api_key.revoke',
+          resourceType: 'api_key',
+          resourceId: key.id,
+          outcome: 'success',
+          statusCode: 200,
+          changes: { via: 'revoke-all' },
+        });
+      }
+      return targets.map((key) => key.id);
+    });
+    for (const id of revokedIds) this.authenticator.evict(id);
+    return { revoked: revokedIds.length, keyIds: revokedIds };
+  }
+
+  /** What a key did: the audit events it (or a token issued from it) is the actor of, newest first. */
+  async activity(principal: AuthPrincipal, id: string, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
+    await this.findOrThrow(principal.orgId, id);
+    const rows = await this.repository.findActivityPage(principal.orgId, id, limit, decodeCursor(cursor));
+    return toPage(rows, limit, presentAuditEvent);
   }
 
   private async issue(spec: KeySpec, event: 'api_key.created' | 'api_key.rotated' = 'api_key.created'): Promise<CreatedApiKeyView> {

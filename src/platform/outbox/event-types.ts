@@ -12,6 +12,9 @@ export const EVENT_TYPES = [
   'api_key.created',
   'api_key.rotated',
   'api_key.revoked',
+  'api_key.leaked',
+  'api_key.expiring',
+  'api_key.expired',
   'webhook.test',
 ] as const;
 

@@ -1,0 +1,115 @@
+// Credentials that defend themselves (issue 17), through the real app:
+// incident response (revoke-all, a key's activity), leaked-key reports,
+// rotation policy and expiry events, operational webhook events and partner
+// secret rotation. Webhooks go to a real receiver that verifies them with
+// the `standardwebhooks` package.
+import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { eventually, WebhookReceiver } from './helpers/webhook-receiver';
+
+const ENV = {
+  WEBHOOKS_ALLOW_HTTP: 'true',
+  WEBHOOKS_ALLOW_PRIVATE: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '50ms,50ms',
+  WEBHOOK_POLL_INTERVAL_MS: '20',
+  WEBHOOK_TIMEOUT_MS: '700',
+};
+
+describe('Credentials', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    t = await startTestApp({ env: ENV });
+  });
+  afterAll(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  /** An organization whose webhook endpoint (path `/<name>`) receives `events`. */
+  async function orgWithEndpoint(events: string[], path = `/${Math.random().toString(36).slice(2)}`): Promise<OrgWithKey & { path: string; endpointId: string }> {
+    const org = await createOrgWithKey(t);
+    const res = await t.http.post('/v1/webhook-endpoints').set('X-API-Key', org.key).send({ url: receiver.url(path), events });
+    expect(res.status).toBe(201);
+    receiver.secrets.push(res.body.secret);
+    return { ...org, path, endpointId: res.body.id };
+  }
+
+  const deliveriesTo = (path: string) => receiver.deliveries.filter((d) => d.path === path);
+
+  async function createKey(org: { key: string }, body: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+    const res = await t.http.post('/v1/api-keys').set('X-API-Key', org.key).send({ name: 'worker', scopes: ['releases:read'], ...body });
+    expect(res.status).toBe(201);
+    return { id: res.body.id, key: res.body.key };
+  }
+
+  describe('revoke-all (incident response)', () => {
+    it('revokes every other live key in one go: one audit event and one api_key.revoked webhook each; the caller is spared', async () => {
+      const org = await orgWithEndpoint(['api_key.revoked']);
+      const a = await createKey(org);
+      const b = await createKey(org, { scopes: ['releases:read', 'releases:write'] });
+      const spare = await createKey(org);
+      const res = await t.http.post('/v1/api-keys/revoke-all').set('X-API-Key', org.key).send({ exceptKeyId: spare.id });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ revoked: 2, keyIds: [a.id, b.id].sort() });
+
+      for (const key of [a, b]) expect((await t.http.get('/v1/releases').set('X-API-Key', key.key)).status).toBe(401);
+      await t.http.get('/v1/releases').set('X-API-Key', spare.key).expect(200);
+      await t.http.get('/v1/releases').set('X-API-Key', org.key).expect(200);
+
+      const audited = await t.prisma.auditEvent.findMany({ where: { orgId: org.orgId, action: 'api_key.revoke' } });
+      expect(audited.map((e) => e.resourceId).sort()).toEqual([a.id, b.id].sort());
+      expect(audited.every((e) => e.actorId === org.keyId && e.outcome === 'success' && e.requestId === res.headers['x-request-id'])).toBe(true);
+      await receiver.waitFor(() => deliveriesTo(org.path).length >= 2);
+      const hooks = deliveriesTo(org.path);
+      expect(hooks.map((d) => d.json.data.id).sort()).toEqual([a.id, b.id].sort());
+      expect(hooks.every((d) => d.json.type === 'api_key.revoked' && d.verifiedWith.length === 1)).toBe(true);
+    });
+
+    it('revokes the caller too with includeSelf; refuses an unknown exceptKeyId (404) changing nothing', async () => {
+      const org = await createOrgWithKey(t);
+      const other = await createKey(org);
+      const unknown = await t.http.post('/v1/api-keys/revoke-all').set('X-API-Key', org.key).send({ exceptKeyId: 'key_01JF3Z0000000000000000000A' });
+      expect(unknown.status).toBe(404);
+      await t.http.get('/v1/releases').set('X-API-Key', other.key).expect(200);
+      const res = await t.http.post('/v1/api-keys/revoke-all').set('X-API-Key', org.key).send({ includeSelf: true });
+      expect(res.body.revoked).toBe(2);
+      expect((await t.http.get('/v1/releases').set('X-API-Key', org.key)).status).toBe(401);
+    });
+
+    it('refuses a key that lacks the scopes of a key it would revoke (403, nothing revoked), and unknown properties (400)', async () => {
+      const org = await createOrgWithKey(t);
+      const manager = await createKey(org, { scopes: ['keys:read', 'keys:write'] });
+      const res = await t.http.post('/v1/api-keys/revoke-all').set('X-API-Key', manager.key).send({});
+      expect(res.status).toBe(403);
+      expect(res.body.missingScopes).toEqual(expect.arrayContaining(['releases:write']));
+      await t.http.get('/v1/releases').set('X-API-Key', org.key).expect(200);
+      expect(await t.prisma.apiKey.count({ where: { orgId: org.orgId, revokedAt: { not: null } } })).toBe(0);
+      expect((await t.http.post('/v1/api-keys/revoke-all').set('X-API-Key', org.key).send({ everything: true })).status).toBe(400);
+    });
+  });
+
+  describe('a key’s activity', () => {
+    it('pages the audit events the key (and its tokens) acted in, newest first, for this organization only', async () => {
+      const org = await createOrgWithKey(t);
+      const worker = await createKey(org, { scopes: ['releases:read', 'releases:write'] });
+      await t.http.post('/v1/releases').set('X-API-Key', worker.key).send({ title: 'A Love Supreme', artists: ['John Coltrane'] }).expect(201);
+      await t.http.post('/v1/releases').set('X-API-Key', worker.key).send({ title: 'Giant Steps', artists: ['John Coltrane'] }).expect(201);
+      await t.http.delete('/v1/api-keys/key_01JF3Z0000000000000000000A').set('X-API-Key', worker.key).expect(403);
+
+      const first = await t.http.get(`/v1/api-keys/${worker.id}/activity`).query({ limit: 2 }).set('X-API-Key', org.key).expect(200);
+      expect(first.body.data.map((e: { action: string; outcome: string }) => `${e.action}:${e.outcome}`)).toEqual(['auth.authorize:denied', 'release.create:success']);
+      expect(first.body.data.every((e: { actor: { id: string } }) => e.actor.id === worker.id)).toBe(true);
+      const second = await t.http.get(`/v1/api-keys/${worker.id}/activity`).query({ limit: 2, cursor: first.body.nextCursor }).set('X-API-Key', org.key).expect(200);
+      expect(second.body.data.map((e: { action: string }) => e.action)).toEqual(['release.create']);
+      expect(second.body.nextCursor).toBeNull();
+
+      const stranger = await createOrgWithKey(t);
+      expect((await t.http.get(`/v1/api-keys/${worker.id}/activity`).set('X-API-Key', stranger.key)).status).toBe(404);
+      const keysOnly = await createKey(org, { scopes: ['keys:read'] });
+      expect((await t.http.get(`/v1/api-keys/${worker.id}/activity`).set('X-API-Key', keysOnly.key)).body.missingScopes).toEqual(['audit:read']);
+    });
+  });
+});
