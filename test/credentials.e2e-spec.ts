@@ -3,11 +3,19 @@
 // rotation policy and expiry events, operational webhook events and partner
 // secret rotation. Webhooks go to a real receiver that verifies them with
 // the `standardwebhooks` package.
-import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createOrgWithKey, OrgWithKey, tokenFor } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { eventually, WebhookReceiver } from './helpers/webhook-receiver';
 
+// The secret-scanning partner's key pair, as GitHub holds it; the app knows the public half by configuration.
+const scanner = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const SCANNER_KEY_ID = 'f2e5b3b8c7e2a9d1';
+
 const ENV = {
+  LEAK_REPORT_PUBLIC_KEYS: JSON.stringify({
+    public_keys: [{ key_identifier: SCANNER_KEY_ID, key: scanner.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }],
+  }),
   WEBHOOKS_ALLOW_HTTP: 'true',
   WEBHOOKS_ALLOW_PRIVATE: 'true',
   WEBHOOK_RETRY_SCHEDULE: '50ms,50ms',
@@ -110,6 +118,82 @@ describe('Credentials', () => {
       expect((await t.http.get(`/v1/api-keys/${worker.id}/activity`).set('X-API-Key', stranger.key)).status).toBe(404);
       const keysOnly = await createKey(org, { scopes: ['keys:read'] });
       expect((await t.http.get(`/v1/api-keys/${worker.id}/activity`).set('X-API-Key', keysOnly.key)).body.missingScopes).toEqual(['audit:read']);
+    });
+  });
+
+  describe('leaked-key reports (GitHub secret scanning partner program)', () => {
+    /** Sends `report` signed exactly as GitHub signs: ECDSA P-256 SHA-256 over the raw body, DER, base64. */
+    function report(body: string, headers: Record<string, string> = {}) {
+      const signature = sign('sha256', Buffer.from(body), scanner.privateKey).toString('base64');
+      return t.http
+        .post('/v1/credential-leaks')
+        .set('Content-Type', 'application/json')
+        .set({ 'GITHUB-PUBLIC-KEY-IDENTIFIER': SCANNER_KEY_ID, 'GITHUB-PUBLIC-KEY-SIGNATURE': signature, ...headers })
+        .send(body);
+    }
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    it('revokes a reported live key in the same request, audits where it was found, tells its organization; labels every token', async () => {
+      const org = await orgWithEndpoint(['api_key.leaked']);
+      const leaked = await createKey(org);
+      const token = await tokenFor(t, { keyId: leaked.id, key: leaked.key });
+      const dead = await createKey(org);
+      await t.http.delete(`/v1/api-keys/${dead.id}`).set('X-API-Key', org.key).expect(204);
+      const mangled = leaked.key.slice(0, -1) + (leaked.key.endsWith('A') ? 'B' : 'A');
+      const url = 'https://github.com/octo/leaky/blob/0123abc/config.js';
+      const body = JSON.stringify([
+        { token: leaked.key, type: 'musicpub_api_key', url, source: 'content' },
+        { token: dead.key, type: 'musicpub_api_key', url, source: 'commit' },
+        { token: mangled, type: 'musicpub_api_key', url, source: 'content' },
+        { token: 'not-a-key', type: 'musicpub_api_key', url, source: 'content' },
+      ]);
+      const res = await report(body);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([
+        { token_hash: sha256(leaked.key), token_type: 'musicpub_api_key', label: 'true_positive' },
+        { token_hash: sha256(dead.key), token_type: 'musicpub_api_key', label: 'true_positive' },
+        { token_hash: sha256(mangled), token_type: 'musicpub_api_key', label: 'false_positive' },
+        { token_hash: sha256('not-a-key'), token_type: 'musicpub_api_key', label: 'false_positive' },
+      ]);
+      expect(res.text).not.toContain(leaked.key);
+
+      expect((await t.http.get('/v1/releases').set('X-API-Key', leaked.key)).status).toBe(401);
+      expect((await t.http.get('/v1/releases').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+      const audited = await t.prisma.auditEvent.findMany({ where: { orgId: org.orgId, action: 'api_key.leaked' }, orderBy: { seq: 'asc' } });
+      expect(audited.map((e) => [e.resourceId, (e.changes as { revoked: boolean }).revoked])).toEqual([[leaked.id, true], [dead.id, false]]);
+      expect(audited[0]).toMatchObject({ actorType: 'system', actorId: 'secret-scanning', changes: expect.objectContaining({ url, source: 'content' }) });
+      expect(JSON.stringify(audited.map((e) => e.changes))).not.toContain(leaked.key);
+
+      await receiver.waitFor(() => deliveriesTo(org.path).length >= 2);
+      const hooks = deliveriesTo(org.path);
+      expect(hooks.every((d) => d.json.type === 'api_key.leaked' && d.verifiedWith.length === 1)).toBe(true);
+      expect(hooks.find((d) => d.json.data.id === leaked.id)!.json.data).toMatchObject({ revokedByReport: true, url, source: 'content', revokedAt: expect.any(String) });
+    });
+
+    it.each<[string, (body: string) => Record<string, string>, string]>([
+      ['unsigned', () => ({ 'GITHUB-PUBLIC-KEY-IDENTIFIER': '', 'GITHUB-PUBLIC-KEY-SIGNATURE': '' }), 'missing_headers'],
+      ['signed over another body', () => ({ 'GITHUB-PUBLIC-KEY-SIGNATURE': sign('sha256', Buffer.from('[]'), scanner.privateKey).toString('base64') }), 'bad_signature'],
+      ['signed by another key', (body) => ({ 'GITHUB-PUBLIC-KEY-SIGNATURE': sign('sha256', Buffer.from(body), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey).toString('base64') }), 'bad_signature'],
+      ['naming an unknown key id', () => ({ 'GITHUB-PUBLIC-KEY-IDENTIFIER': 'not-configured' }), 'unknown_key'],
+      ['with a garbage signature', () => ({ 'GITHUB-PUBLIC-KEY-SIGNATURE': 'AAAA' }), 'bad_signature'],
+    ])('refuses a report %s with 401 and revokes nothing', async (_case, headers, reason) => {
+      const org = await orgWithEndpoint(['api_key.leaked']);
+      const key = await createKey(org);
+      const body = JSON.stringify([{ token: key.key, type: 'musicpub_api_key', url: 'https://github.com/x', source: 'content' }]);
+      const res = await report(body, headers(body));
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ status: 401, reason });
+      expect(res.text).not.toContain('positive');
+      await t.http.get('/v1/releases').set('X-API-Key', key.key).expect(200);
+      expect(await t.prisma.outboxEvent.count({ where: { orgId: org.orgId, type: 'api_key.leaked' } })).toBe(0);
+    });
+
+    it('refuses a signed report that is not an array of { token, type, url, source } (400)', async () => {
+      const res = await report(JSON.stringify({ token: 'x' }));
+      expect(res.status).toBe(400);
+      const entry = await report(JSON.stringify([{ token: 5, type: 'musicpub_api_key' }]));
+      expect(entry.status).toBe(400);
+      expect(entry.body.errors).toEqual([expect.objectContaining({ field: '[0].token' })]);
     });
   });
 });

@@ -207,6 +207,42 @@ export class ApiKeysService {
     return { revoked: revokedIds.length, keyIds: revokedIds };
   }
 
+  /**
+   * A token a secret-scanning partner found in public: true when it is a key
+   * this server issued. A live one is revoked at once (its tokens die like
+   * any revoked key's), and the owning organization gets `api_key.leaked`
+   * and an audit event carrying where it was found, whether or not the key
+   * still worked.
+   */
+  async handleReportedLeak(token: string, report: { type: string; url: string | null; source: string | null }, audit: Omit<AuditBase, 'actorType' | 'actorId'>): Promise<boolean> {
+    if (!parseApiKey(token)) return false;
+    const hash = new Uint8Array(hashApiKey(this.config.apiKeyPepper, token));
+    const found = await this.db.withTransaction(async () => {
+      const match = await this.repository.findForAuthentication(hash);
+      const key = match && (await this.repository.lockForOrg(match.orgId, match.id));
+      if (!key) return null;
+      const live = keyUnusableReason(key) === null;
+      const row = live ? await this.repository.update(key.orgId, key.id, { revokedAt: new Date() }) : key;
+      if (live) await this.outbox.record(key.orgId, 'api_key.revoked', eventData(row));
+      await this.outbox.record(key.orgId, 'api_key.leaked', { ...eventData(row), revokedByReport: live, url: report.url, source: report.source });
+      await this.trail.append({
+        ...audit,
+        orgId: key.orgId,
+        actorType: 'system',
+        actorId: 'secret-scanning',
+        action: 'api_key.leaked',
+        resourceType: 'api_key',
+        resourceId: key.id,
+        outcome: 'success',
+        statusCode: 200,
+        changes: { url: report.url, source: report.source, tokenType: report.type, revoked: live },
+      });
+      return key;
+    });
+    if (found) this.authenticator.evict(found.id);
+    return found !== null;
+  }
+
   /** What a key did: the audit events it (or a token issued from it) is the actor of, newest first. */
   async activity(principal: AuthPrincipal, id: string, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
     await this.findOrThrow(principal.orgId, id);
