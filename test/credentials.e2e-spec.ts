@@ -21,7 +21,10 @@ const ENV = {
   WEBHOOK_RETRY_SCHEDULE: '50ms,50ms',
   WEBHOOK_POLL_INTERVAL_MS: '20',
   WEBHOOK_TIMEOUT_MS: '700',
+  KEY_EXPIRY_CHECK_INTERVAL_MS: '200',
 };
+
+const DAY_MS = 86_400_000;
 
 describe('Credentials', () => {
   let t: TestApp;
@@ -194,6 +197,57 @@ describe('Credentials', () => {
       const entry = await report(JSON.stringify([{ token: 5, type: 'musicpub_api_key' }]));
       expect(entry.status).toBe(400);
       expect(entry.body.errors).toEqual([expect.objectContaining({ field: '[0].token' })]);
+    });
+  });
+
+  describe('rotation policy and expiry events', () => {
+    it('reads the defaults, replaces the policy (keys:write), and refuses bad values (400)', async () => {
+      const org = await createOrgWithKey(t);
+      expect((await t.http.get('/v1/key-policy').set('X-API-Key', org.key).expect(200)).body).toEqual({ maxKeyAgeDays: null, expiryNoticeDays: 14, updatedAt: null });
+      const put = await t.http.put('/v1/key-policy').set('X-API-Key', org.key).send({ maxKeyAgeDays: 30 }).expect(200);
+      expect(put.body).toEqual({ maxKeyAgeDays: 30, expiryNoticeDays: 14, updatedAt: expect.any(String) });
+      expect((await t.http.get('/v1/key-policy').set('X-API-Key', org.key)).body).toEqual(put.body);
+      for (const bad of [{ maxKeyAgeDays: 0 }, { maxKeyAgeDays: 1.5 }, { expiryNoticeDays: 'soon' }, { maxKeyAgeDays: 30, extra: 1 }]) {
+        expect((await t.http.put('/v1/key-policy').set('X-API-Key', org.key).send(bad)).status).toBe(400);
+      }
+      const reader = await createKey(org, { scopes: ['keys:read'] });
+      await t.http.get('/v1/key-policy').set('X-API-Key', reader.key).expect(200);
+      expect((await t.http.put('/v1/key-policy').set('X-API-Key', reader.key).send({})).body.missingScopes).toEqual(['keys:write']);
+    });
+
+    it('under maxKeyAgeDays: defaults a new key’s expiry to it, refuses a longer one with a field error, renews on rotation', async () => {
+      const org = await createOrgWithKey(t);
+      await t.http.put('/v1/key-policy').set('X-API-Key', org.key).send({ maxKeyAgeDays: 30 }).expect(200);
+      const defaulted = await t.http.post('/v1/api-keys').set('X-API-Key', org.key).send({ name: 'n', scopes: ['releases:read'] }).expect(201);
+      expect(Math.abs(Date.parse(defaulted.body.expiresAt) - (Date.now() + 30 * DAY_MS))).toBeLessThan(60_000);
+      const tooLong = await t.http.post('/v1/api-keys').set('X-API-Key', org.key).send({ name: 'n', scopes: ['releases:read'], expiresAt: new Date(Date.now() + 31 * DAY_MS).toISOString() });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.errors).toEqual([expect.objectContaining({ field: 'expiresAt', message: expect.stringContaining('30 days') })]);
+      const shorter = new Date(Date.now() + 2 * DAY_MS).toISOString();
+      const short = await t.http.post('/v1/api-keys').set('X-API-Key', org.key).send({ name: 'n', scopes: ['releases:read'], expiresAt: shorter }).expect(201);
+      expect(short.body.expiresAt).toBe(shorter);
+      const rotated = await t.http.post(`/v1/api-keys/${short.body.id}/rotate`).set('X-API-Key', org.key).send({}).expect(201);
+      expect(Math.abs(Date.parse(rotated.body.expiresAt) - (Date.now() + 30 * DAY_MS))).toBeLessThan(60_000);
+    });
+
+    it('sends api_key.expiring once inside the notice window and api_key.expired once the key has expired; lists expiring keys', async () => {
+      const org = await orgWithEndpoint(['api_key.expiring', 'api_key.expired']);
+      await t.http.put('/v1/key-policy').set('X-API-Key', org.key).send({ expiryNoticeDays: 7 }).expect(200);
+      const soon = await createKey(org, { expiresAt: new Date(Date.now() + 3 * DAY_MS).toISOString() });
+      const later = await createKey(org, { expiresAt: new Date(Date.now() + 20 * DAY_MS).toISOString() });
+      const ending = await createKey(org, { expiresAt: new Date(Date.now() + 1500).toISOString() });
+
+      const listed = await t.http.get('/v1/api-keys').query({ expiringWithinDays: 7 }).set('X-API-Key', org.key).expect(200);
+      expect(listed.body.data.map((k: { id: string }) => k.id).sort()).toEqual([soon.id, ending.id].sort());
+      expect((await t.http.get('/v1/api-keys').query({ expiringWithinDays: -1 }).set('X-API-Key', org.key)).status).toBe(400);
+
+      await receiver.waitFor(() => deliveriesTo(org.path).some((d) => d.json.type === 'api_key.expired'), 6000);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // a few more passes: nothing is sent twice
+      const hooks = deliveriesTo(org.path).map((d) => `${d.json.type}:${d.json.data.id}`).sort();
+      expect(hooks).toEqual([`api_key.expired:${ending.id}`, `api_key.expiring:${ending.id}`, `api_key.expiring:${soon.id}`].sort());
+      expect(hooks.join()).not.toContain(later.id);
+      expect(deliveriesTo(org.path).every((d) => d.verifiedWith.length === 1)).toBe(true);
+      expect(deliveriesTo(org.path).find((d) => d.json.type === 'api_key.expiring' && d.json.data.id === soon.id)!.json.data.expiresAt).toEqual(expect.any(String));
     });
   });
 });

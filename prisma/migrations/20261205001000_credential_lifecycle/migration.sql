@@ -21,6 +21,9 @@ ADD COLUMN "expired_notified_at" TIMESTAMPTZ(3);
 ALTER TABLE "partners" ADD COLUMN "previous_secret_sealed" TEXT,
 ADD COLUMN "previous_secret_expires_at" TIMESTAMPTZ(3);
 
+-- Keys that expired before expiry events existed are not announced now.
+UPDATE "api_keys" SET "expired_notified_at" = "expires_at" WHERE "expires_at" <= now();
+
 -- CreateIndex
 CREATE INDEX "api_keys_expires_at_idx" ON "api_keys"("expires_at");
 

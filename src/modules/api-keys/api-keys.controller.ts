@@ -9,6 +9,7 @@ import { Scopes } from '../../platform/auth/scopes.decorator';
 import { Page, PageQuery } from '../../platform/http/pagination';
 import { ApiKeyPageView, ApiKeyView, CreatedApiKeyView, RevokeAllResultView } from './api-key.presenter';
 import { ApiKeysService } from './api-keys.service';
+import { ListApiKeysQuery } from './dto/key-policy.dto';
 import { CreateApiKeyDto, RevokeAllApiKeysDto, RotateApiKeyDto } from './dto/create-api-key.dto';
 
 @ApiTags('api-keys')
@@ -29,8 +30,8 @@ export class ApiKeysController {
   @Get()
   @Scopes('keys:read')
   @ApiOkResponse({ type: ApiKeyPageView })
-  list(@Principal() principal: AuthPrincipal, @Query() query: PageQuery): Promise<Page<ApiKeyView>> {
-    return this.keys.list(principal, query.limit, query.cursor);
+  list(@Principal() principal: AuthPrincipal, @Query() query: ListApiKeysQuery): Promise<Page<ApiKeyView>> {
+    return this.keys.list(principal, query.limit, query.cursor, query.expiringWithinDays);
   }
 
   @Post('revoke-all')

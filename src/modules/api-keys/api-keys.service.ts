@@ -20,6 +20,7 @@ import { ApiKeysRepository } from './api-keys.repository';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { IpRange, parseCidrList } from './ip-allowlist';
 import { IssuerLimits, resolveIssuedLimits } from './issuer-limits';
+import { KeyPolicyService } from './key-policy.service';
 import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
@@ -57,6 +58,7 @@ export class ApiKeysService {
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly box: SecretBox,
     private readonly trail: AuditTrail,
+    private readonly policies: KeyPolicyService,
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -68,6 +70,10 @@ export class ApiKeysService {
       for (const entry of parsedIps.invalid) errors.push({ field: 'allowedIps', message: `"${entry.slice(0, 64)}" is not an IPv4/IPv6 address or CIDR range` });
     }
     const signing = signingSpecOf(dto, errors);
+    const policyLimit = await this.policies.latestExpiry(principal.orgId);
+    if (policyLimit && expiresAt && expiresAt > policyLimit.at) {
+      errors.push({ field: 'expiresAt', message: `the organization's key policy allows keys of at most ${policyLimit.days} days: expiresAt must be no later than ${policyLimit.at.toISOString()}` });
+    }
     if (errors.length || !parsedIps.ok) throw new BadRequest('The request is invalid.', errors);
 
     const caller = await this.callerKey(principal);
@@ -85,7 +91,8 @@ export class ApiKeysService {
         mode: caller.mode as KeyMode,
         scopes: dto.scopes,
         allowedIps: limits.allowedIps,
-        expiresAt: limits.expiresAt,
+        // Under an age limit an omitted expiry is the longest the policy allows.
+        expiresAt: earliest(limits.expiresAt, policyLimit?.at ?? null),
         createdById: principal.keyId,
         signing,
       }),
@@ -97,8 +104,9 @@ export class ApiKeysService {
     return this.issue({ orgId, name: 'Initial admin key', mode, scopes: [...SCOPES], allowedIps: [], expiresAt: null });
   }
 
-  async list(principal: AuthPrincipal, limit: number, cursor?: string): Promise<Page<ApiKeyView>> {
-    const rows = await this.repository.findPageForOrg(principal.orgId, limit, decodeCursor(cursor));
+  async list(principal: AuthPrincipal, limit: number, cursor?: string, expiringWithinDays?: number): Promise<Page<ApiKeyView>> {
+    const expiringBefore = expiringWithinDays === undefined ? undefined : new Date(Date.now() + expiringWithinDays * 86_400_000);
+    const rows = await this.repository.findPageForOrg(principal.orgId, limit, decodeCursor(cursor), expiringBefore);
     return toPage(rows, limit, presentApiKey);
   }
 
@@ -122,10 +130,15 @@ export class ApiKeysService {
       const old = await this.repository.lockForOrg(principal.orgId, id);
       if (!old) throw new NotFound('API key');
       // The successor copies the old key's limits exactly; the caller must be able to issue such a key itself.
-      resolveIssuedLimits(issuerLimitsOf(principal, await this.callerKey(principal)), {
+      // Under an age limit it gets a fresh maximum lifetime instead (rotating is how keys stay within it),
+      // no longer than the caller's own.
+      const caller = await this.callerKey(principal);
+      const policyLimit = await this.policies.latestExpiry(principal.orgId);
+      const successorExpiry = policyLimit ? earliest(policyLimit.at, caller.expiresAt) : old.expiresAt;
+      resolveIssuedLimits(issuerLimitsOf(principal, caller), {
         scopes: old.scopes,
         allowedIps: parsedRanges(old.allowedIps),
-        expiresAt: old.expiresAt,
+        expiresAt: successorExpiry,
         signed: old.signatureAlg !== null,
       });
       const unusable = keyUnusableReason(old);
@@ -141,7 +154,7 @@ export class ApiKeysService {
         mode: old.mode as KeyMode,
         scopes: old.scopes,
         allowedIps: old.allowedIps,
-        expiresAt: old.expiresAt,
+        expiresAt: successorExpiry,
         rotatedFromId: old.id,
         createdById: principal.keyId,
         signing: rotatedSigningSpec(old),
@@ -177,10 +190,10 @@ export class ApiKeysService {
    * made for the recovery). Like a single revocation it needs every scope of
    * each key it revokes: a narrow key cannot switch off broader ones.
    */
-  async revokeAll(principal: AuthPrincipal, options: { exceptKeyId?: string; includeSelf?: boolean }, audit: AuditBase): Promise<RevokeAllResult> {
+  async revokeAll(principal: AuthPrincipal, options: { exceptKeyId?: string | null; includeSelf?: boolean | null }, audit: AuditBase): Promise<RevokeAllResult> {
     const revokedIds = await this.db.withTransaction(async () => {
-      if (options.exceptKeyId !== undefined && !(await this.repository.findOneForOrg(principal.orgId, options.exceptKeyId))) throw new NotFound('API key');
-      const spared = new Set([options.exceptKeyId, options.includeSelf ? undefined : principal.keyId].filter((id) => id !== undefined));
+      if (options.exceptKeyId != null && !(await this.repository.findOneForOrg(principal.orgId, options.exceptKeyId))) throw new NotFound('API key');
+      const spared = new Set([options.exceptKeyId, options.includeSelf === true ? null : principal.keyId].filter((id) => id != null));
       const targets = (await this.repository.lockLiveForOrg(principal.orgId)).filter((key) => !spared.has(key.id));
       const missing = [...new Set(targets.flatMap((key) => missingScopes(principal.scopes, key.scopes as Scope[])))];
       if (missing.length > 0) {
@@ -298,6 +311,13 @@ export class ApiKeysService {
   }
 }
 
+/** The earlier of two expiries, null being "never". */
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
 function issuerLimitsOf(principal: AuthPrincipal, caller: ApiKey): IssuerLimits {
   return { scopes: principal.scopes, allowedIps: caller.allowedIps, expiresAt: caller.expiresAt, signed: caller.signatureAlg !== null };
 }
@@ -338,7 +358,7 @@ function rotatedSigningSpec(old: ApiKey): SigningSpec | undefined {
   return undefined;
 }
 
-function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {
+export function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {
   return {
     id: row.id,
     name: row.name,
