@@ -29,9 +29,12 @@ const DAY_MS = 86_400_000;
 describe('Credentials', () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
+  /** What the receiver answers on a path (204 elsewhere). */
+  const statusFor = new Map<string, number>();
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
+    receiver.respond = (delivery) => ({ status: statusFor.get(delivery.path) ?? 204 });
     t = await startTestApp({ env: ENV });
   });
   afterAll(async () => {
@@ -248,6 +251,41 @@ describe('Credentials', () => {
       expect(hooks.join()).not.toContain(later.id);
       expect(deliveriesTo(org.path).every((d) => d.verifiedWith.length === 1)).toBe(true);
       expect(deliveriesTo(org.path).find((d) => d.json.type === 'api_key.expiring' && d.json.data.id === soon.id)!.json.data.expiresAt).toEqual(expect.any(String));
+    });
+  });
+
+  describe('operational webhook events', () => {
+    it('tells the organization’s other subscribed endpoints when an endpoint is disabled (410) and when a message exhausts its retries', async () => {
+      const org = await orgWithEndpoint(['webhook_endpoint.disabled', 'webhook_message.failed']);
+      const add = async (path: string, events: string[], status: number) => {
+        statusFor.set(path, status);
+        const res = await t.http.post('/v1/webhook-endpoints').set('X-API-Key', org.key).send({ url: receiver.url(path), events }).expect(201);
+        receiver.secrets.push(res.body.secret);
+        return res.body.id as string;
+      };
+      const gonePath = `/gone-${org.orgId}`;
+      const brokenPath = `/broken-${org.orgId}`;
+      const gone = await add(gonePath, ['release.created'], 410);
+      const broken = await add(brokenPath, ['release.created', 'webhook_message.failed', 'webhook_endpoint.disabled'], 500);
+      await t.http.post('/v1/releases').set('X-API-Key', org.key).send({ title: 'Mingus Ah Um', artists: ['Charles Mingus'] }).expect(201);
+
+      const about = (type: string, endpointId: string) => (d: { json: { type: string; data: { endpointId: string } } }) => d.json.type === type && d.json.data.endpointId === endpointId;
+      await receiver.waitFor(() => deliveriesTo(org.path).some(about('webhook_endpoint.disabled', gone)) && deliveriesTo(org.path).some(about('webhook_message.failed', broken)), 8000);
+      const disabled = deliveriesTo(org.path).find(about('webhook_endpoint.disabled', gone))!;
+      expect(disabled.json.data).toEqual({ endpointId: gone, reason: 'gone', disabledAt: expect.stringMatching(/Z$/) });
+      expect(disabled.verifiedWith).toHaveLength(1);
+      const failed = deliveriesTo(org.path).find(about('webhook_message.failed', broken))!;
+      expect(failed.json.data).toMatchObject({ endpointId: broken, eventType: 'release.created', attempts: 3, lastStatusCode: 500, messageId: expect.stringMatching(/^msg_/) });
+      expect((await t.http.get(`/v1/webhook-endpoints/${gone}`).set('X-API-Key', org.key)).body).toMatchObject({ enabled: false });
+
+      // The failing endpoint never hears about itself; it does hear about the other one.
+      await receiver.waitFor(() => deliveriesTo(brokenPath).some(about('webhook_endpoint.disabled', gone)));
+      expect(deliveriesTo(brokenPath).some((d) => d.json.data?.endpointId === broken)).toBe(false);
+      // Its own failures to receive those operational events raise no further events (no ping-pong).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const failedEvents = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: 'webhook_message.failed' } });
+      expect(failedEvents.every((e) => !['webhook_message.failed', 'webhook_endpoint.disabled'].includes((e.data as { eventType: string }).eventType))).toBe(true);
+      expect(await t.prisma.outboxEvent.count({ where: { orgId: org.orgId, type: 'webhook_endpoint.disabled' } })).toBe(1);
     });
   });
 });

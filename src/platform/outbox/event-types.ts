@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'api_key.expiring',
   'api_key.expired',
   'webhook.test',
+  'webhook_endpoint.disabled',
+  'webhook_message.failed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
