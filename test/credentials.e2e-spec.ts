@@ -22,6 +22,10 @@ const ENV = {
   WEBHOOK_POLL_INTERVAL_MS: '20',
   WEBHOOK_TIMEOUT_MS: '700',
   KEY_EXPIRY_CHECK_INTERVAL_MS: '200',
+  // Requests come from loopback; trusting it lets a test speak from other addresses (X-Forwarded-For).
+  TRUSTED_PROXIES: 'loopback',
+  SECURITY_ALERT_DENIALS: '4/60',
+  SECURITY_ALERT_GRACE_END_SECONDS: '600',
 };
 
 const DAY_MS = 86_400_000;
@@ -174,6 +178,9 @@ describe('Credentials', () => {
       const hooks = deliveriesTo(org.path);
       expect(hooks.every((d) => d.json.type === 'api_key.leaked' && d.verifiedWith.length === 1)).toBe(true);
       expect(hooks.find((d) => d.json.data.id === leaked.id)!.json.data).toMatchObject({ revokedByReport: true, url, source: 'content', revokedAt: expect.any(String) });
+      // Each reported key also raises a security alert (issue 17.4).
+      const alerts = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: 'security.alert' } });
+      expect(alerts.map((a) => [(a.data as { rule: string }).rule, (a.data as { keyId: string }).keyId]).sort()).toEqual([['leaked_key', dead.id], ['leaked_key', leaked.id]].sort());
     });
 
     it.each<[string, (body: string) => Record<string, string>, string]>([
@@ -286,6 +293,49 @@ describe('Credentials', () => {
       const failedEvents = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: 'webhook_message.failed' } });
       expect(failedEvents.every((e) => !['webhook_message.failed', 'webhook_endpoint.disabled'].includes((e.data as { eventType: string }).eventType))).toBe(true);
       expect(await t.prisma.outboxEvent.count({ where: { orgId: org.orgId, type: 'webhook_endpoint.disabled' } })).toBe(1);
+    });
+  });
+
+  describe('security alerts', () => {
+    const alertsOf = async (orgId: string) =>
+      (await t.prisma.outboxEvent.findMany({ where: { orgId, type: 'security.alert' }, orderBy: { id: 'asc' } })).map((e) => e.data as { rule: string; keyId: string | null; ip: string | null });
+
+    it('reports a key used from an address outside its recent ones, once per cooldown, as a webhook and an audit event', async () => {
+      const org = await orgWithEndpoint(['security.alert']);
+      const key = await createKey(org);
+      const from = (ip: string) => t.http.get('/v1/releases').set('X-API-Key', key.key).set('X-Forwarded-For', ip).expect(200);
+      await from('198.51.100.7');
+      await eventually(() => t.prisma.apiKeyAddress.count({ where: { keyId: key.id } }));
+      await from('198.51.100.7');
+      await from('203.0.113.9');
+      await from('203.0.113.9');
+      const [delivery] = await receiver.waitFor(() => deliveriesTo(org.path).length >= 1).then(() => deliveriesTo(org.path));
+      expect(delivery.json).toMatchObject({ type: 'security.alert', data: { rule: 'new_address', keyId: key.id, ip: '203.0.113.9', detail: expect.any(String) } });
+      expect(delivery.verifiedWith).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await alertsOf(org.orgId)).toHaveLength(1);
+      const audited = await t.prisma.auditEvent.findFirstOrThrow({ where: { orgId: org.orgId, action: 'security.alert' } });
+      expect(audited).toMatchObject({ actorType: 'system', actorId: 'security-alerts', resourceId: key.id, ip: '203.0.113.9' });
+    });
+
+    it('reports N denied requests for one organization within the window, once per cooldown', async () => {
+      const org = await orgWithEndpoint(['security.alert']);
+      const reader = await createKey(org, { scopes: ['keys:read'] });
+      for (let i = 0; i < 6; i++) await t.http.delete(`/v1/api-keys/${org.keyId}`).set('X-API-Key', reader.key).expect(403);
+      await receiver.waitFor(() => deliveriesTo(org.path).some((d) => d.json.data.rule === 'denials'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const alerts = await alertsOf(org.orgId);
+      expect(alerts.filter((a) => a.rule === 'denials')).toEqual([expect.objectContaining({ rule: 'denials', threshold: 4, windowSeconds: 60 })]);
+    });
+
+    it('reports a rotated key still used near the end of its grace period', async () => {
+      const org = await orgWithEndpoint(['security.alert']);
+      const old = await createKey(org);
+      await t.http.post(`/v1/api-keys/${old.id}/rotate`).set('X-API-Key', org.key).send({ gracePeriodSeconds: 300 }).expect(201);
+      await t.http.get('/v1/releases').set('X-API-Key', old.key).expect(200);
+      await t.http.get('/v1/releases').set('X-API-Key', old.key).expect(200);
+      await receiver.waitFor(() => deliveriesTo(org.path).some((d) => d.json.data.rule === 'rotated_key_in_use'));
+      expect((await alertsOf(org.orgId)).filter((a) => a.rule === 'rotated_key_in_use')).toEqual([expect.objectContaining({ keyId: old.id, expiresAt: expect.any(String) })]);
     });
   });
 });

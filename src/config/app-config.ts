@@ -59,6 +59,16 @@ export class AppConfig {
   leakReportPublicKeys: LeakReportPublicKey[];
   /** How often the key-expiry job looks for keys to notify about. */
   keyExpiryCheckIntervalMs: number;
+  /** Security alerts (docs/credentials.md): the thresholds of each rule. */
+  securityAlerts: {
+    cooldownSeconds: number;
+    /** Denied requests (401/403) for one organization within the window that raise an alert. */
+    denials: RateLimit;
+    /** Days an address stays "recent" for a key. */
+    addressMemoryDays: number;
+    /** A rotated key used this close to the end of its grace period raises an alert. */
+    graceEndSeconds: number;
+  };
   corsOrigins: string[];
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -122,6 +132,12 @@ export function loadConfig(env: Env): AppConfig {
 
   c.leakReportPublicKeys = leakReportPublicKeys(env, 'LEAK_REPORT_PUBLIC_KEYS');
   c.keyExpiryCheckIntervalMs = integer(env, 'KEY_EXPIRY_CHECK_INTERVAL_MS', 60_000, 100, 86_400_000);
+  c.securityAlerts = {
+    cooldownSeconds: integer(env, 'SECURITY_ALERT_COOLDOWN_SECONDS', 3600, 1, 30 * 86_400),
+    denials: rateLimit(env, 'SECURITY_ALERT_DENIALS', '20/300'),
+    addressMemoryDays: integer(env, 'SECURITY_ALERT_ADDRESS_MEMORY_DAYS', 30, 1, 365),
+    graceEndSeconds: integer(env, 'SECURITY_ALERT_GRACE_END_SECONDS', 3600, 1, 30 * 86_400),
+  };
 
   c.corsOrigins = list(env.CORS_ORIGINS);
   c.tlsCertFile = blankToUndefined(env.TLS_CERT_FILE);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditDraft } from '../../platform/audit/audit-draft';
 import { AuditTrail } from '../../platform/audit/audit-trail';
+import { SecurityAlerts } from '../../platform/security-alerts/security-alerts';
 import { AuditEventView, presentAuditEvent } from '../audit-events/audit-event.presenter';
 import type { ApiKey } from '../../generated/prisma/client';
 import { Forbidden } from '../../platform/auth/auth-errors';
@@ -59,6 +60,7 @@ export class ApiKeysService {
     private readonly box: SecretBox,
     private readonly trail: AuditTrail,
     private readonly policies: KeyPolicyService,
+    private readonly alerts: SecurityAlerts,
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -249,6 +251,15 @@ export class ApiKeysService {
         outcome: 'success',
         statusCode: 200,
         changes: { url: report.url, source: report.source, tokenType: report.type, revoked: live },
+      });
+      await this.alerts.raiseInTransaction({
+        orgId: key.orgId,
+        rule: 'leaked_key',
+        subject: key.id,
+        keyId: key.id,
+        requestId: audit.requestId,
+        detail: live ? 'The key was reported leaked and has been revoked.' : 'A key that no longer works was reported leaked.',
+        facts: { url: report.url, source: report.source, revoked: live },
       });
       return key;
     });

@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'webhook.test',
   'webhook_endpoint.disabled',
   'webhook_message.failed',
+  'security.alert',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
