@@ -7,6 +7,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { ReleasesModule } from './modules/releases/releases.module';
 import { PartnersModule } from './modules/partners/partners.module';
+import { CredentialLeaksModule } from './modules/credential-leaks/credential-leaks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
@@ -55,6 +56,7 @@ export class AppModule {
         UploadsModule,
         WebhooksModule,
         PartnersModule,
+        CredentialLeaksModule,
       ],
       providers: [...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };
