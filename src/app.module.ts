@@ -17,6 +17,7 @@ import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { LoggingModule } from './platform/logging/logging.module';
+import { MetricsModule } from './platform/metrics/metrics.module';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
@@ -41,6 +42,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
+        MetricsModule,
         OutboxModule,
         CryptoModule,
         AuditModule,

@@ -277,6 +277,15 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     }
   });
 
+  it('METRICS_TOKEN is optional, and when set at least 32 token characters (never echoed)', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    const token = randomBytes(32).toString('hex');
+    expect(loadConfig({ METRICS_TOKEN: token }).metricsToken).toBe(token);
+    for (const weak of ['short-token-1234', 'has spaces in it but is long enough to pass', `${'x'.repeat(40)}"`]) {
+      expectOneLineNaming(configError({ METRICS_TOKEN: weak }), 'METRICS_TOKEN', weak);
+    }
+  });
+
   it('LOG_LEVEL must be a pino level', () => {
     const error = configError({ LOG_LEVEL: 'verbose' });
     expectOneLineNaming(error, 'LOG_LEVEL');

@@ -79,6 +79,8 @@ export class AppConfig {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   logLevel: string;
+  /** Bearer token for GET /metrics; unset = no metrics route (404). */
+  metricsToken: string | undefined;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -159,6 +161,12 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
   c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
+  c.metricsToken = blankToUndefined(env.METRICS_TOKEN);
+  // Long enough that guessing it online is hopeless (the route has no rate limit), and
+  // limited to token68 characters (RFC 9110 §11.2) so it fits a Bearer header as is.
+  if (c.metricsToken !== undefined && !/^[A-Za-z0-9._~+/=-]{32,512}$/.test(c.metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. openssl rand -hex 32)');
+  }
   return c;
 }
 
