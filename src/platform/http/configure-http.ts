@@ -4,6 +4,8 @@ import express from 'express';
 import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
+import { Metrics } from '../metrics/metrics';
+import { METRICS_PATH, metricsEndpoint, requestMetrics } from '../metrics/metrics-http';
 import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
@@ -29,6 +31,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // whose address is in this list; with none configured the socket address is used.
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
 
+  const metrics = app.get(Metrics);
+  // First, so every request is timed and counted, whatever answers it.
+  app.use(requestMetrics(metrics));
   app.use(requestIdMiddleware);
   app.use(singleHostHeader);
   app.use(
@@ -58,6 +63,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     ],
     maxAge: 600,
   });
+  // Before body parsing and Nest's guards: a scrape reads nothing, spends no
+  // tenant's rate limit and writes no audit event. Without a token, no route.
+  if (config.metricsToken) app.use(METRICS_PATH, metricsEndpoint(metrics, config.metricsToken));
   app.use(mediaTypePolicy);
   app.use(
     express.json({
@@ -90,6 +98,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // assets the page needs; serve the page's assets only.
   app.use('/docs', docsAssetsOnly);
 
-  app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor)));
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor), metrics));
   app.useGlobalPipes(createValidationPipe());
 }
