@@ -10,6 +10,7 @@ import type { Response as SuperagentResponse } from 'superagent';
 import type { Response } from 'supertest';
 import { aiff, flac, mp3, wav } from './helpers/audio-fixtures';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { UploadsService } from '../src/modules/uploads/uploads.service';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { eventually, filesUnder, listen } from './helpers/upload-requests';
 
@@ -250,14 +251,23 @@ describe('Audio uploads', () => {
       const hangUp = () =>
         new Promise<void>((resolve) => {
           const socket = connect({ host: host.split(':')[0], port: Number(port) }, () => {
-            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`);
-            // Gone before the server has even looked the upload up.
-            socket.destroy();
-            resolve();
+            // Gone as soon as the request is out, before the server has even looked the upload up.
+            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`, () => {
+              socket.destroy();
+              resolve();
+            });
           });
           socket.on('error', () => resolve());
         });
-      for (let i = 0; i < 40; i++) await hangUp();
+      // Counts the files the route opened, so the check below runs only once every request got that far.
+      const opened = jest.spyOn(t.app.get(UploadsService), 'openContent');
+      try {
+        for (let i = 0; i < 40; i++) await hangUp();
+        expect(await eventually(() => opened.mock.results.length === 40, 10_000)).toBe(true);
+        await Promise.allSettled(opened.mock.results.map((r) => r.value as Promise<unknown>));
+      } finally {
+        opened.mockRestore();
+      }
       // Before the fix every one stayed open until a garbage collection (DEP0137).
       expect(await eventually(() => openOnTarget() === 0, 2000)).toBe(true);
     });
