@@ -3,6 +3,7 @@ import { Db, DbClient } from '../database/db';
 import { newId } from '../ids';
 import { ChainVerification, ChainVerifier, GENESIS_HASH, chainHash } from './audit-chain';
 import type { AuditDraft } from './audit-draft';
+import { redactSecretShapes } from './secret-shapes';
 
 const VERIFY_BATCH = 1000;
 /** audit_chain_heads' key for events outside any organization. */
@@ -20,6 +21,20 @@ function wellFormed<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)])) as T;
   }
   return value;
+}
+
+/**
+ * The table is append-only, so a credential that reaches it stays for ever:
+ * whatever the client controls is cleared of credential-shaped values here,
+ * on the one path every event takes, whichever code drafted it.
+ */
+function withoutSecrets(draft: AuditDraft): AuditDraft {
+  return {
+    ...draft,
+    userAgent: draft.userAgent === null ? null : redactSecretShapes(draft.userAgent),
+    requestId: draft.requestId === null ? null : redactSecretShapes(draft.requestId),
+    changes: redactSecretShapes(draft.changes),
+  };
 }
 
 /**
@@ -81,7 +96,7 @@ export type AuditClient = Pick<DbClient, '$queryRaw' | '$executeRaw'>;
  * statement.
  */
 export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft): Promise<string> {
-  const draft = wellFormed(untrusted);
+  const draft = withoutSecrets(wellFormed(untrusted));
   const chain = draft.orgId ?? ANONYMOUS_CHAIN;
   const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
     INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
