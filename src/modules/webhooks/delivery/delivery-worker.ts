@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { SecretBox } from '../../../platform/crypto/secret-box';
+import { Db } from '../../../platform/database/db';
 import { signingSecrets } from '../endpoint-secrets';
 import { signStandardWebhook } from '../standard-webhooks';
 import { AttemptRecorder } from './attempt-recorder';
@@ -35,6 +36,7 @@ export class DeliveryWorker {
 
   constructor(
     private readonly config: AppConfig,
+    private readonly db: Db,
     private readonly repository: DeliveryRepository,
     private readonly recorder: AttemptRecorder,
     private readonly targets: WebhookTargetResolver,
@@ -53,12 +55,14 @@ export class DeliveryWorker {
   }
 
   /**
-   * Claims up to `limit` due messages; the caller must `deliver` each at once
-   * (the lease is running). An endpoint's secrets are opened once per claim,
-   * not once per message.
+   * Claims up to `limit` due messages, within the per-endpoint and
+   * per-organization caps (WEBHOOK_ENDPOINT_CONCURRENCY, WEBHOOK_ORG_CONCURRENCY);
+   * the caller must `deliver` each at once (the lease is running). An
+   * endpoint's secrets are opened once per claim, not once per message.
    */
   async claim(limit: number): Promise<PreparedMessage[]> {
-    const claimed = await this.repository.claimDueMessages(limit, this.leaseMs);
+    const caps = { perEndpoint: this.config.webhookEndpointConcurrency, perOrg: this.config.webhookOrgConcurrency };
+    const claimed = await this.db.withTransaction(() => this.repository.claimDueMessages(limit, this.leaseMs, caps));
     const now = new Date();
     const secrets = new Map<string, string[] | Error>();
     return claimed.map((message) => {

@@ -63,6 +63,9 @@ export interface AttemptOutcome {
   disableEndpoint: boolean;
 }
 
+/** pg_advisory_xact_lock key serializing claims of webhook messages (any value no other lock uses). */
+const CLAIM_LOCK_KEY = 0x77686b636c61696dn; // "whkclaim"
+
 /** After this long with nothing but failed attempts, an endpoint is disabled (API.md §5). */
 export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
 
@@ -117,21 +120,65 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims up to `limit` due messages of enabled endpoints in one statement:
-   * bumps the attempt number and takes a lease until now + `leaseMs`. A
-   * message whose holder died (lease expired while `delivering`) is due again.
-   * Committed on return, so the HTTP request happens outside any transaction.
+   * Claims up to `limit` due messages of enabled endpoints, fairly: bumps the
+   * attempt number and takes a lease until now + `leaseMs`. A message whose
+   * holder died (lease expired while `delivering`) is due again. Call inside
+   * a transaction; the claims count once it commits, so the HTTP requests
+   * happen after it and outside any transaction.
+   *
+   * Fairness (issue 14.3): a message in flight is one `delivering` under a
+   * live lease, whichever worker or process holds it. An endpoint with
+   * `caps.perEndpoint` in flight, or an organization with `caps.perOrg`, gets
+   * nothing more until some finish, so a receiver that never answers holds at
+   * most its own share of the slots while the others keep flowing. Among the
+   * rest, claims go round-robin across endpoints: every endpoint's oldest due
+   * message first, then every endpoint's second, and so on, each round in
+   * due-time order.
+   *
+   * Claims are serialized by a transaction-level advisory lock: the counts of
+   * what is in flight are read after the previous claimer committed, so
+   * concurrent claimers cannot together go past a cap.
    */
-  claimDueMessages(limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
+  async claimDueMessages(limit: number, leaseMs: number, caps: { perEndpoint: number; perOrg: number }): Promise<ClaimedMessage[]> {
+    await this.db.tx.$executeRaw`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}::bigint)`;
     return this.db.tx.$queryRaw<ClaimedMessage[]>`
-      WITH due AS (
-        SELECT m.id
+      WITH in_flight AS (
+        SELECT endpoint_id, org_id FROM webhook_messages
+        WHERE status = 'delivering' AND locked_until > now()
+      ),
+      endpoint_busy AS (SELECT endpoint_id, count(*) AS n FROM in_flight GROUP BY endpoint_id),
+      org_busy AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
+      due AS (
+        SELECT m.id, m.org_id, m.endpoint_id, m.next_attempt_at,
+               row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS endpoint_turn
         FROM webhook_messages m
         JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
         WHERE m.status IN ('pending', 'delivering')
           AND m.next_attempt_at <= now()
           AND (m.locked_until IS NULL OR m.locked_until <= now())
-        ORDER BY m.next_attempt_at, m.id
+      ),
+      within_endpoint_cap AS (
+        SELECT d.*, row_number() OVER (PARTITION BY d.org_id ORDER BY d.endpoint_turn, d.next_attempt_at, d.id) AS org_turn
+        FROM due d
+        LEFT JOIN endpoint_busy b ON b.endpoint_id = d.endpoint_id
+        WHERE d.endpoint_turn <= ${caps.perEndpoint}::int - COALESCE(b.n, 0)
+      ),
+      chosen AS (
+        SELECT w.id, w.endpoint_turn, w.next_attempt_at
+        FROM within_endpoint_cap w
+        LEFT JOIN org_busy b ON b.org_id = w.org_id
+        WHERE w.org_turn <= ${caps.perOrg}::int - COALESCE(b.n, 0)
+      ),
+      claimed AS (
+        SELECT m.id
+        FROM webhook_messages m
+        JOIN chosen c ON c.id = m.id
+        -- Again here, where a row changed since the statement began is re-read
+        -- under its lock: a message recorded meanwhile is not claimed.
+        WHERE m.status IN ('pending', 'delivering')
+          AND m.next_attempt_at <= now()
+          AND (m.locked_until IS NULL OR m.locked_until <= now())
+        ORDER BY c.endpoint_turn, c.next_attempt_at, m.id
         LIMIT ${limit}
         FOR UPDATE OF m SKIP LOCKED
       )
@@ -141,8 +188,8 @@ export class DeliveryRepository {
           locked_until = now() + ${leaseMs}::double precision * interval '1 millisecond',
           next_attempt_at = now() + ${leaseMs}::double precision * interval '1 millisecond',
           last_attempt_at = now()
-      FROM due, webhook_endpoints AS e
-      WHERE m.id = due.id AND e.id = m.endpoint_id
+      FROM claimed, webhook_endpoints AS e
+      WHERE m.id = claimed.id AND e.id = m.endpoint_id
       RETURNING m.id, m.org_id AS "orgId", m.endpoint_id AS "endpointId", m.body, m.attempt_count AS "attemptNumber",
                 e.url, e.secret_sealed AS "secretSealed", e.previous_secret_sealed AS "previousSecretSealed",
                 e.previous_secret_expires_at AS "previousSecretExpiresAt"`;
