@@ -103,16 +103,17 @@ describe('Webhook workers', () => {
     const TIMEOUT_MS = 2000;
     const PER_ENDPOINT = 10;
     const PER_ORG = 25;
-    const app = await startTestApp({
-      env: {
-        ...ENV,
-        WEBHOOK_WORKERS: '1',
-        WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
-        WEBHOOK_RETRY_SCHEDULE: '1h',
-        WEBHOOK_ENDPOINT_CONCURRENCY: String(PER_ENDPOINT),
-        WEBHOOK_ORG_CONCURRENCY: String(PER_ORG),
-      },
-    });
+    const env = {
+      ...ENV,
+      WEBHOOK_WORKERS: '1',
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      WEBHOOK_RETRY_SCHEDULE: '1h',
+      WEBHOOK_ENDPOINT_CONCURRENCY: String(PER_ENDPOINT),
+      WEBHOOK_ORG_CONCURRENCY: String(PER_ORG),
+    };
+    const app = await startTestApp({ env });
+    // A second instance claiming from the same tables: the caps hold across workers.
+    const other = await startTestApp({ database: app.database, env });
     try {
       const noisy = await createOrgWithKey(app);
       const quiet = await createOrgWithKey(app);
@@ -121,8 +122,8 @@ describe('Webhook workers', () => {
         await app.http.post('/v1/webhook-endpoints').set('X-API-Key', noisy.key).send({ url: receiver.url(path), events: ['*'] }).expect(201);
       }
       await app.http.post('/v1/webhook-endpoints').set('X-API-Key', quiet.key).send({ url: receiver.url('/fast'), events: ['*'] }).expect(201);
-      // The dead receiver holds every request past the delivery timeout.
-      receiver.respond = (d) => (d.path === '/fast' ? { status: 204 } : { status: 204, delayMs: TIMEOUT_MS + 1000 });
+      // The dead receiver never answers: each attempt waits the whole delivery timeout.
+      receiver.respond = (d) => (d.path === '/fast' ? { status: 204 } : { status: 204, hang: true });
 
       // 40 events for the noisy organization: 120 messages, all due before the quiet one's.
       const outbox = app.app.get(OutboxWriter);
@@ -148,6 +149,7 @@ describe('Webhook workers', () => {
       // Round-robin across its endpoints: none was left out.
       for (const path of deadPaths) expect(inFlightThen.filter((d) => d.path === path).length).toBeGreaterThanOrEqual(5);
     } finally {
+      await other.close();
       await app.close();
     }
   }, 30_000);

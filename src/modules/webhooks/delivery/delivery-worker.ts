@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { SecretBox } from '../../../platform/crypto/secret-box';
-import { Db } from '../../../platform/database/db';
 import { signingSecrets } from '../endpoint-secrets';
 import { signStandardWebhook } from '../standard-webhooks';
 import { AttemptRecorder } from './attempt-recorder';
@@ -36,7 +35,6 @@ export class DeliveryWorker {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly db: Db,
     private readonly repository: DeliveryRepository,
     private readonly recorder: AttemptRecorder,
     private readonly targets: WebhookTargetResolver,
@@ -62,7 +60,7 @@ export class DeliveryWorker {
    */
   async claim(limit: number): Promise<PreparedMessage[]> {
     const caps = { perEndpoint: this.config.webhookEndpointConcurrency, perOrg: this.config.webhookOrgConcurrency };
-    const claimed = await this.db.withTransaction(() => this.repository.claimDueMessages(limit, this.leaseMs, caps));
+    const claimed = await this.repository.claimDueMessages(limit, this.leaseMs, caps);
     const now = new Date();
     const secrets = new Map<string, string[] | Error>();
     return claimed.map((message) => {

@@ -63,9 +63,6 @@ export interface AttemptOutcome {
   disableEndpoint: boolean;
 }
 
-/** pg_advisory_xact_lock key serializing claims of webhook messages (any value no other lock uses). */
-const CLAIM_LOCK_KEY = 0x77686b636c61696dn; // "whkclaim"
-
 /** After this long with nothing but failed attempts, an endpoint is disabled (API.md §5). */
 export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
 
@@ -120,11 +117,11 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims up to `limit` due messages of enabled endpoints, fairly: bumps the
-   * attempt number and takes a lease until now + `leaseMs`. A message whose
-   * holder died (lease expired while `delivering`) is due again. Call inside
-   * a transaction; the claims count once it commits, so the HTTP requests
-   * happen after it and outside any transaction.
+   * Claims up to `limit` due messages of enabled endpoints, fairly, in one
+   * statement: bumps the attempt number and takes a lease until now +
+   * `leaseMs`. A message whose holder died (lease expired while `delivering`)
+   * is due again. Committed on return, so the HTTP request happens outside
+   * any transaction.
    *
    * Fairness (issue 14.3): a message in flight is one `delivering` under a
    * live lease, whichever worker or process holds it. An endpoint with
@@ -135,12 +132,15 @@ export class DeliveryRepository {
    * message first, then every endpoint's second, and so on, each round in
    * due-time order.
    *
-   * Claims are serialized by a transaction-level advisory lock: the counts of
-   * what is in flight are read after the previous claimer committed, so
-   * concurrent claimers cannot together go past a cap.
+   * Concurrent claimers need no lock between them to respect the caps: from
+   * the same data they choose the same messages in the same order (each an
+   * endpoint's oldest due ones, then an organization's by turn), so one that
+   * did not yet see another's claims picks the same first messages, finds
+   * them locked or, once committed, no longer due (re-checked under the row
+   * lock), and skips them. Only a message falling due between two claims can
+   * put one past a cap, by that message.
    */
-  async claimDueMessages(limit: number, leaseMs: number, caps: { perEndpoint: number; perOrg: number }): Promise<ClaimedMessage[]> {
-    await this.db.tx.$executeRaw`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}::bigint)`;
+  claimDueMessages(limit: number, leaseMs: number, caps: { perEndpoint: number; perOrg: number }): Promise<ClaimedMessage[]> {
     return this.db.tx.$queryRaw<ClaimedMessage[]>`
       WITH in_flight AS (
         SELECT endpoint_id, org_id FROM webhook_messages
@@ -148,38 +148,47 @@ export class DeliveryRepository {
       ),
       endpoint_busy AS (SELECT endpoint_id, count(*) AS n FROM in_flight GROUP BY endpoint_id),
       org_busy AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
+      -- Each enabled endpoint's oldest due messages, no more than its free
+      -- slots: one probe of (endpoint_id, next_attempt_at) per endpoint, so the
+      -- cost follows the number of endpoints, not the backlog a dead one piles up.
       due AS (
-        SELECT m.id, m.org_id, m.endpoint_id, m.next_attempt_at,
-               row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS endpoint_turn
-        FROM webhook_messages m
-        JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
-        WHERE m.status IN ('pending', 'delivering')
-          AND m.next_attempt_at <= now()
-          AND (m.locked_until IS NULL OR m.locked_until <= now())
+        SELECT d.id, d.org_id, d.endpoint_id, d.next_attempt_at, d.endpoint_turn
+        FROM webhook_endpoints e
+        LEFT JOIN endpoint_busy b ON b.endpoint_id = e.id
+        CROSS JOIN LATERAL (
+          SELECT m.id, m.org_id, m.endpoint_id, m.next_attempt_at,
+                 row_number() OVER (ORDER BY m.next_attempt_at, m.id) AS endpoint_turn
+          FROM webhook_messages m
+          WHERE m.endpoint_id = e.id
+            AND m.next_attempt_at <= now()
+            AND m.status IN ('pending', 'delivering')
+            AND (m.locked_until IS NULL OR m.locked_until <= now())
+          ORDER BY m.next_attempt_at, m.id
+          LIMIT LEAST(GREATEST(${caps.perEndpoint}::int - COALESCE(b.n, 0), 0), ${limit}::int)
+        ) d
+        WHERE e.enabled
       ),
-      within_endpoint_cap AS (
+      within_org_cap AS (
         SELECT d.*, row_number() OVER (PARTITION BY d.org_id ORDER BY d.endpoint_turn, d.next_attempt_at, d.id) AS org_turn
         FROM due d
-        LEFT JOIN endpoint_busy b ON b.endpoint_id = d.endpoint_id
-        WHERE d.endpoint_turn <= ${caps.perEndpoint}::int - COALESCE(b.n, 0)
       ),
       chosen AS (
-        SELECT w.id, w.endpoint_turn, w.next_attempt_at
-        FROM within_endpoint_cap w
+        SELECT w.id
+        FROM within_org_cap w
         LEFT JOIN org_busy b ON b.org_id = w.org_id
         WHERE w.org_turn <= ${caps.perOrg}::int - COALESCE(b.n, 0)
+        ORDER BY w.endpoint_turn, w.next_attempt_at, w.id
+        LIMIT ${limit}
       ),
       claimed AS (
         SELECT m.id
         FROM webhook_messages m
-        JOIN chosen c ON c.id = m.id
-        -- Again here, where a row changed since the statement began is re-read
-        -- under its lock: a message recorded meanwhile is not claimed.
-        WHERE m.status IN ('pending', 'delivering')
+        WHERE m.id = ANY(ARRAY(SELECT id FROM chosen))
+          -- Again here, where a row changed since the statement began is
+          -- re-read under its lock: a message recorded meanwhile is not claimed.
+          AND m.status IN ('pending', 'delivering')
           AND m.next_attempt_at <= now()
           AND (m.locked_until IS NULL OR m.locked_until <= now())
-        ORDER BY c.endpoint_turn, c.next_attempt_at, m.id
-        LIMIT ${limit}
         FOR UPDATE OF m SKIP LOCKED
       )
       UPDATE webhook_messages AS m
