@@ -342,9 +342,10 @@ describe('audit trail integrity', () => {
       await Promise.all([one.flushAudit(), two.flushAudit()]);
       const chain = await one.prisma.auditEvent.findMany({ where: { orgId: null }, orderBy: { seq: 'asc' } });
       expectWholeChain(chain);
-      // One event per instance and bucket, each counting its refusals: 12 in all.
+      // One event per instance, bucket and window, each counting its refusals: 12 in all. On a
+      // loaded machine the burst can straddle an instance's once-a-second flush, hence up to 2 each.
       const added = chain.slice(before);
-      expect(added.length).toBeLessThanOrEqual(2);
+      expect(added.length).toBeLessThanOrEqual(4);
       expect(added.reduce((n, e) => n + (e.changes as { count: number }).count, 0)).toBe(12);
     });
   });
