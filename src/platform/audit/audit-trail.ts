@@ -49,7 +49,7 @@ function withoutSecrets(draft: AuditDraft): AuditDraft {
 export class AuditTrail {
   private readonly logger = new Logger(AuditTrail.name);
   /** AUDIT_HMAC_KEY; never stored in the database the chain lives in. */
-  readonly key: KeyObject;
+  private readonly key: KeyObject;
 
   constructor(
     private readonly db: Db,
