@@ -115,6 +115,7 @@ async function main() {
     DATABASE_POOL_SIZE: '20',
     API_KEY_PEPPER: Buffer.from(randomUUID() + randomUUID()).toString('base64'),
     ENCRYPTION_KEY: `b1:${Buffer.from(randomUUID().replace(/-/g, ''), 'utf8').toString('base64')}`,
+    AUDIT_HMAC_KEY: Buffer.from(randomUUID() + randomUUID()).toString('base64'),
     JWT_PRIVATE_KEY: require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }),
     LOG_LEVEL: 'warn',
     THROTTLE_DEFAULT: '9999999/60',

@@ -20,6 +20,7 @@ const localMigrations = () => readdirSync(MIGRATIONS_DIR).filter((name) => statS
 const SECRETS = {
   API_KEY_PEPPER: randomBytes(32).toString('base64'),
   ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
 };
 
 async function appliedMigrations(url: string): Promise<string[]> {

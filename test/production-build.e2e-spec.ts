@@ -68,6 +68,7 @@ describe('production build', () => {
       DATABASE_URL: database.url,
       API_KEY_PEPPER: randomBytes(32).toString('base64'),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'info',
     });
   }, 180_000);

@@ -11,6 +11,7 @@ const JWT_PUBLIC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .toString();
 
 const PEPPER = randomBytes(32).toString('base64');
+const AUDIT_KEY = randomBytes(32).toString('base64');
 const ENCRYPTION = randomBytes(32);
 
 /** A complete, valid production environment; each test breaks one thing. */
@@ -19,6 +20,7 @@ function production(overrides: Env = {}): Env {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgresql://app:db-password-123@db.internal:5432/musicpub',
     API_KEY_PEPPER: PEPPER,
+    AUDIT_HMAC_KEY: AUDIT_KEY,
     ENCRYPTION_KEY: ENCRYPTION.toString('base64'),
     JWT_PRIVATE_KEY: JWT_PRIVATE_PEM,
     ...overrides,
@@ -57,6 +59,28 @@ describe('loadConfig in production', () => {
     expect(config.encryptionKeys.get('k1')?.equals(ENCRYPTION)).toBe(true);
     expect(config.encryptionKeyId).toBe('k1');
     expect(config.jwtPrivateKey).toBe(JWT_PRIVATE_PEM.trim());
+    expect(config.auditHmacKey.equals(Buffer.from(AUDIT_KEY, 'base64'))).toBe(true);
+    expect(config.webhookEndpointConcurrency).toBe(16);
+    expect(config.webhookOrgConcurrency).toBe(32);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+  ])('requires AUDIT_HMAC_KEY (%s)', (_label, value) => {
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: value })), 'AUDIT_HMAC_KEY');
+  });
+
+  it('rejects a weak AUDIT_HMAC_KEY, or the pepper reused as one, without echoing it', () => {
+    const short = randomBytes(16).toString('base64');
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: short })), 'AUDIT_HMAC_KEY', short);
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: PEPPER })), 'AUDIT_HMAC_KEY', PEPPER);
+  });
+
+  it('reads the webhook concurrency caps, within bounds', () => {
+    expect(loadConfig(production({ WEBHOOK_ENDPOINT_CONCURRENCY: '4', WEBHOOK_ORG_CONCURRENCY: '8' }))).toMatchObject({ webhookEndpointConcurrency: 4, webhookOrgConcurrency: 8 });
+    expectOneLineNaming(configError(production({ WEBHOOK_ENDPOINT_CONCURRENCY: '0' })), 'WEBHOOK_ENDPOINT_CONCURRENCY');
+    expectOneLineNaming(configError(production({ WEBHOOK_ORG_CONCURRENCY: 'many' })), 'WEBHOOK_ORG_CONCURRENCY');
   });
 
   it.each([

@@ -34,6 +34,8 @@ export class AppConfig {
   /** A Redis command slower than this fails over to per-instance counting. */
   redisCommandTimeoutMs: number;
   apiKeyPepper: Buffer;
+  /** Keys the audit chain's HMAC; kept out of the database so whoever can write the table cannot re-chain it. */
+  auditHmacKey: Buffer;
   /** AES-256-GCM keys by id; `encryptionKeyId` names the one used for new ciphertexts. */
   encryptionKeys: Map<string, Buffer>;
   encryptionKeyId: string;
@@ -59,6 +61,10 @@ export class AppConfig {
   webhookTimeoutMs: number;
   /** Delivery loops in this process (0 = none: a separate `npm run worker` delivers). */
   webhookWorkers: number;
+  /** Most deliveries in flight to one endpoint, across every worker: a dead endpoint holds no more slots than this. */
+  webhookEndpointConcurrency: number;
+  /** Most deliveries in flight for one organization's endpoints together, across every worker. */
+  webhookOrgConcurrency: number;
   /** How often an idle delivery loop looks for due work. */
   webhookPollIntervalMs: number;
   /** Keys that may sign POST /v1/credential-leaks reports; empty = every report is refused. */
@@ -110,6 +116,11 @@ export function loadConfig(env: Env): AppConfig {
   c.redisCommandTimeoutMs = integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 150, 10, 10_000);
 
   c.apiKeyPepper = secret(env, 'API_KEY_PEPPER', prod);
+  c.auditHmacKey = secret(env, 'AUDIT_HMAC_KEY', prod);
+  if (c.auditHmacKey.equals(c.apiKeyPepper)) {
+    // One leaked secret must not give away both the key hashes and the audit chain.
+    throw new ConfigError('AUDIT_HMAC_KEY must differ from API_KEY_PEPPER');
+  }
   const encryption = encryptionKeys(env, prod);
   c.encryptionKeys = encryption.keys;
   c.encryptionKeyId = encryption.currentId;
@@ -143,6 +154,8 @@ export function loadConfig(env: Env): AppConfig {
   c.webhookRetryScheduleMs = durations(env, 'WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h');
   c.webhookTimeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
   c.webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 0, 32);
+  c.webhookEndpointConcurrency = integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000);
+  c.webhookOrgConcurrency = integer(env, 'WEBHOOK_ORG_CONCURRENCY', 32, 1, 10_000);
   c.webhookPollIntervalMs = integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000);
 
   c.leakReportPublicKeys = leakReportPublicKeys(env, 'LEAK_REPORT_PUBLIC_KEYS');
