@@ -1,5 +1,5 @@
 // The migration applier against real PostgreSQL (and PGlite behind
-// pglite-socket, the embedded database): what it writes, what it refuses, and
+// the embedded database's session server): what it writes, what it refuses, and
 // that it never applies a migration twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -277,17 +277,22 @@ describe('applyMigrations concurrency', () => {
   });
 });
 
-describe('applyMigrations against PGlite behind pglite-socket', () => {
+describe('applyMigrations against PGlite behind the embedded session server', () => {
   // PGlite loads its wasm through dynamic import(), which Jest's module sandbox
-  // cannot run, so the embedded server runs in a child process, as in dev.
+  // cannot run, so the embedded server runs in a child process, as in dev
+  // (SWC strips the types of session-server.ts, as under Jest).
   const serverScript = `
-    const { PGlite } = require('@electric-sql/pglite');
-    const { PGLiteSocketServer } = require('@electric-sql/pglite-socket');
+    const fs = require('node:fs');
+    const { transformSync } = require('@swc/core');
+    const options = { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } };
+    require.extensions['.ts'] = (m, filename) => m._compile(transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename }).code, filename);
+    const { PgliteSessionServer } = require('./src/platform/database/embedded/session-server.ts');
     (async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
       const db = await PGlite.create();
-      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
-      await server.start();
-      process.stdout.write(server.getServerConn() + '\\n');
+      const server = new PgliteSessionServer(db);
+      const { host, port } = await server.start();
+      process.stdout.write(host + ':' + port + '\\n');
       process.stdin.on('end', () => server.stop().then(() => db.close()).then(() => process.exit(0)));
       process.stdin.resume();
     })().catch((error) => { console.error(error); process.exit(1); });
