@@ -13,7 +13,7 @@ import {
   outboxFor,
   problemFields,
   releaseIn,
-  UPC,
+  freshUpc,
 } from './releases.fixtures';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'live', 'taken_down'] as const;
@@ -78,7 +78,7 @@ describe('release lifecycle', () => {
     });
 
     it('reports missing audio even when everything else is there (audio attaches once uploads exist)', async () => {
-      const release = await createRelease(c, { upc: UPC, releaseDate: '2026-01-01' });
+      const release = await createRelease(c, { upc: freshUpc(), releaseDate: '2026-01-01' });
       await addTrack(c, release.id, { isrc: freshIsrc() });
       expect(problemFields(await c.post(`/v1/releases/${release.id}/submit`), 422)).toEqual(['tracks.0.audio']);
     });
