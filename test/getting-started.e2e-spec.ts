@@ -1,11 +1,13 @@
 // A newcomer's first minutes (docs/getting-started.md): an old Node.js stops
-// every entry point with one clear line, and the test run's closing line
-// never says "0 failed" when suites could not even load.
+// every entry point with one clear line, .env.example tells the truth about
+// development secrets, and the test run's closing line never says "0 failed"
+// when suites could not even load.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { applyDevelopmentSecrets } from '../src/config/development-secrets';
 
 const ROOT = path.resolve(__dirname, '..');
 const CHECK = path.join(ROOT, 'scripts/check-node.cjs');
@@ -65,6 +67,29 @@ describe('Node.js version check', () => {
       expect([name, scripts[name].startsWith('node scripts/check-node.cjs && ')]).toEqual([name, true]);
     }
     expect(readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim()).toBe('24');
+  });
+});
+
+describe('.env.example', () => {
+  it('says where an unset pepper and encryption key are kept, as applyDevelopmentSecrets does', () => {
+    const text = readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    const pepperBlock = text.slice(text.indexOf('# HMAC pepper'), text.indexOf('# API_KEY_PEPPER='));
+    expect(pepperBlock).toContain('.data/dev-secrets.json');
+    expect(text).not.toMatch(/die with the process|random one per process/);
+
+    // What it promises: unset twice, from two "processes", the same pepper, kept in that file.
+    const dir = mkdtempSync(path.join(tmpdir(), 'musicpub-dev-secrets-'));
+    try {
+      const first: NodeJS.ProcessEnv = { NODE_ENV: 'development' };
+      const second: NodeJS.ProcessEnv = { NODE_ENV: 'development' };
+      applyDevelopmentSecrets(first, dir);
+      applyDevelopmentSecrets(second, dir);
+      expect(second.API_KEY_PEPPER).toBe(first.API_KEY_PEPPER);
+      expect(second.ENCRYPTION_KEY).toBe(first.ENCRYPTION_KEY);
+      expect(JSON.parse(readFileSync(path.join(dir, 'dev-secrets.json'), 'utf8'))).toEqual({ API_KEY_PEPPER: first.API_KEY_PEPPER, ENCRYPTION_KEY: first.ENCRYPTION_KEY });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

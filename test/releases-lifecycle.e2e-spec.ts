@@ -152,6 +152,22 @@ describe('release lifecycle', () => {
       expect(types.map((e) => e.data.status)).toEqual(path.map(([to]) => to));
     });
 
+    it('answers DELETE of a non-draft with the step its status allows: taking down only for approved and live', async () => {
+      const advice: Record<Exclude<Status, 'draft'>, RegExp> = {
+        submitted: /awaits review/,
+        rejected: /back to draft first/,
+        approved: /take it down/,
+        live: /take it down/,
+        taken_down: /Taken down is final/,
+      };
+      for (const [status, expected] of Object.entries(advice) as Array<[Exclude<Status, 'draft'>, RegExp]>) {
+        const release = await releaseIn(t, c, status);
+        const detail = expectProblem(await c.delete(`/v1/releases/${release.id}`), 409).detail as string;
+        expect(detail).toMatch(expected);
+        if (status !== 'approved' && status !== 'live') expect(detail).not.toMatch(/take it down|taken_down"\)/);
+      }
+    });
+
     it('lets a rejected release be edited again once back in draft', async () => {
       const release = await releaseIn(t, c, 'rejected');
       expectProblem(await c.patch(`/v1/releases/${release.id}`, { title: 'Fixed' }), 409);

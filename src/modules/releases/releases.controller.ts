@@ -88,7 +88,7 @@ export class ReleasesController {
   @ApiOperation({ summary: 'Delete a draft release and its tracks.' })
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiConflictResponse({ description: 'The release is not a draft; take it down with POST /status instead.' })
+  @ApiConflictResponse({ description: 'The release is not a draft; the problem detail says what its status allows instead.' })
   async delete(@Principal() principal: AuthPrincipal, @Param('id') id: string, @IfMatch() ifMatch: IfMatchCondition | undefined): Promise<void> {
     await this.releases.delete(principal.orgId, id, ifMatch);
   }

@@ -18,6 +18,7 @@ import {
   illegalTransitionReason,
   isEditable,
   missingForSubmission,
+  notEditableReason,
   type ReleaseStatus,
 } from './release-lifecycle';
 import {
@@ -212,11 +213,7 @@ export class ReleasesService {
 
 /** 409 unless the release is a draft: later states change only through transitions. */
 export function assertDraft(release: Release): void {
-  if (!isEditable(release.status as ReleaseStatus)) {
-    throw new Conflict(
-      `The release is ${release.status}; only a draft can be changed or deleted (use POST /v1/releases/${release.id}/status to take it down).`,
-    );
-  }
+  if (!isEditable(release.status as ReleaseStatus)) throw new Conflict(notEditableReason(release.status as ReleaseStatus, release.id));
 }
 
 function upcTaken(upc?: string, holderId?: string): string {
