@@ -347,7 +347,7 @@ describe('applyMigrations against PGlite behind the embedded session server', ()
       server.once('exit', (code) => reject(new Error(`PGlite server exited with ${code}`)));
     });
     url = `postgresql://postgres@${address}/postgres`;
-  });
+  }, 90_000); // compiling PGlite's wasm takes a while on a loaded machine
 
   afterAll(async () => {
     const exited = new Promise((resolve) => server.once('exit', resolve));
