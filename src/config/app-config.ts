@@ -17,6 +17,18 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
+export interface S3Config {
+  bucket: string;
+  /** Undefined: AWS's own endpoint for the region. */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  keyPrefix: string;
+  sse: 'AES256' | 'aws:kms';
+  sseKmsKeyId: string | undefined;
+  presignTtlSeconds: number;
+}
+
 export class AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
@@ -39,6 +51,10 @@ export class AppConfig {
   trustedProxies: string[];
   uploadDir: string;
   uploadMaxBytes: number;
+  /** Where upload bytes live: the local disk (UPLOAD_DIR) or an S3-compatible bucket. */
+  uploadStorage: 'local' | 's3';
+  /** Set exactly when uploadStorage is s3. */
+  s3: S3Config | undefined;
   jsonBodyLimitBytes: number;
   webhooksAllowHttp: boolean;
   webhooksAllowPrivate: boolean;
@@ -100,6 +116,8 @@ export function loadConfig(env: Env): AppConfig {
 
   c.uploadDir = blankToUndefined(env.UPLOAD_DIR) ?? './.data/uploads';
   c.uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
+  c.uploadStorage = oneOf(env, 'UPLOAD_STORAGE', ['local', 's3'], 'local');
+  c.s3 = c.uploadStorage === 's3' ? s3Config(env) : undefined;
   c.jsonBodyLimitBytes = integer(env, 'JSON_BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 ** 2);
 
   c.webhooksAllowHttp = bool(env, 'WEBHOOKS_ALLOW_HTTP', false);
@@ -117,6 +135,37 @@ export function loadConfig(env: Env): AppConfig {
   }
   c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
   return c;
+}
+
+function s3Config(env: Env): S3Config {
+  const bucket = blankToUndefined(env.S3_BUCKET);
+  // Bucket naming rules (3–63 lowercase letters, digits, dots, hyphens).
+  if (bucket === undefined || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('S3_BUCKET is required with UPLOAD_STORAGE=s3 (a bucket name: 3-63 lowercase letters, digits, dots or hyphens)');
+  }
+  const endpoint = blankToUndefined(env.S3_ENDPOINT);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError('S3_ENDPOINT must be an http:// or https:// URL');
+  }
+  const keyPrefix = env.S3_KEY_PREFIX?.trim() ?? '';
+  if (!/^[A-Za-z0-9_./-]{0,200}$/.test(keyPrefix)) {
+    throw new ConfigError('S3_KEY_PREFIX may hold only letters, digits, _ . / and - (at most 200)');
+  }
+  const sse = oneOf(env, 'S3_SSE', ['AES256', 'aws:kms'], 'AES256');
+  const sseKmsKeyId = blankToUndefined(env.S3_SSE_KMS_KEY_ID);
+  if (sseKmsKeyId !== undefined && sse !== 'aws:kms') {
+    throw new ConfigError('S3_SSE_KMS_KEY_ID needs S3_SSE=aws:kms');
+  }
+  return {
+    bucket,
+    endpoint,
+    region: blankToUndefined(env.S3_REGION) ?? 'us-east-1',
+    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
+    keyPrefix,
+    sse,
+    sseKmsKeyId,
+    presignTtlSeconds: integer(env, 'S3_PRESIGN_TTL_SECONDS', 300, 1, 300),
+  };
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {
