@@ -7,7 +7,6 @@ async function main(): Promise<void> {
   const { applyDevelopmentSecrets } = await import('./config/development-secrets');
   const { startServer } = await import('./server');
   try {
-    if (existsSync('.env')) process.loadEnvFile('.env');
     applyDevelopmentSecrets(process.env);
     const server = await startServer({ env: process.env, migrate: process.argv.includes('--migrate') });
     // Graceful shutdown: stop accepting, let in-flight requests finish, close the database.
@@ -30,7 +29,9 @@ async function main(): Promise<void> {
   }
 }
 
-// First, before anything of the app is loaded: this may replace the process.
+// First, before anything of the app is loaded: .env (which may set
+// MUSICPUB_NODE_FLAGS), then the V8 flags, which may replace the process.
+if (existsSync('.env')) process.loadEnvFile('.env');
 applyTunedNodeFlags();
 main().catch((error: unknown) => {
   console.error('musicpub: failed to start:', error instanceof Error ? error.message : error);

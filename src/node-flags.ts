@@ -22,7 +22,7 @@ export const TUNED_NODE_FLAGS = ['--max-semi-space-size=2'];
  * own value wins), MUSICPUB_NODE_FLAGS=off, or the platform has no execve.
  */
 export function applyTunedNodeFlags(): void {
-  if (process.env.MUSICPUB_NODE_FLAGS === 'off' || typeof process.execve !== 'function') return;
+  if (process.env.MUSICPUB_NODE_FLAGS?.trim() === 'off' || typeof process.execve !== 'function') return;
   const missing = missingTunedFlags(process.execArgv, process.env.NODE_OPTIONS);
   if (missing.length === 0) return;
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);

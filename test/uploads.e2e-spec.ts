@@ -330,7 +330,7 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
         const start = 5 * 1024 * 1024 - 10;
         const res = await t.http.get(`/v1/uploads/${body.id}/content`).set('X-API-Key', org.key).set('Range', `bytes=${start}-${start + 19}`).buffer(true).parse(binary).expect(206);
         expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, start + 20))).toBe(0);
-      });
+      }, 90_000);
 
       it('leaves no object and no row when Content-Digest does not match: the multipart upload is aborted, never completed', async () => {
         const own = await createOrgWithKey(t);
@@ -365,7 +365,7 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
         expect(await eventually(async () => (await b.leftovers()).length === 0)).toBe(true);
         expect(s3().requests.slice(from).filter(isComplete)).toEqual([]);
         expect(await s3().keys()).toEqual(before);
-      });
+      }, 90_000);
 
       it('retries a failed object delete until the bucket takes it, with the row gone at once', async () => {
         const body = await uploaded(wav());

@@ -68,6 +68,8 @@ export class AppConfig {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   logLevel: string;
+  /** MUSICPUB_NODE_FLAGS: whether the server starts with the V8 flags of src/node-flags.ts (read there, before this). */
+  nodeFlags: 'on' | 'off';
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -134,6 +136,7 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
   c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
+  c.nodeFlags = oneOf(env, 'MUSICPUB_NODE_FLAGS', ['on', 'off'], 'on');
   return c;
 }
 

@@ -45,7 +45,13 @@ export class AudioInspector {
   constructor() {
     // `duration: true` matters for MP3 only: a stream has no size to derive
     // a CBR file's duration from, so the parser counts the frames instead.
-    this.parsed = parseStream(this.branch, undefined, { duration: true, skipCovers: true }).then(
+    const observer = ({ metadata, tag }: { metadata: IAudioMetadata; tag: { type: string; id: string } }) => {
+      // A WAV's duration comes from its data chunk's header, and nothing
+      // after it matters here: end the branch rather than have the parser
+      // read (and discard) the whole file; it takes the early end in stride.
+      if (tag.type === 'format' && tag.id === 'duration' && metadata.format.container === 'WAVE') this.stopFeeding();
+    };
+    this.parsed = parseStream(this.branch, undefined, { duration: true, skipCovers: true, observer }).then(
       ({ format }): ParseOutcome => ({ ok: true, format }),
       // The parser's message may name internals; the client gets ours.
       (): ParseOutcome => ({ ok: false }),
@@ -66,6 +72,12 @@ export class AudioInspector {
     const stop = new AbortController();
     await Promise.race([once(this.branch, 'drain', { signal: stop.signal }).catch(() => undefined), this.parsed]);
     stop.abort();
+  }
+
+  private stopFeeding(): void {
+    if (!this.parsing) return;
+    this.parsing = false;
+    this.branch.end();
   }
 
   /** The verdict, once every chunk has been written. */
