@@ -6,8 +6,12 @@
 //
 // The bytes are inspected as they stream past on their way to storage (there
 // is no local copy to read back when the storage is a bucket): the first
-// HEAD_BYTES are kept for sniffing, and music-metadata reads a branch of the
-// stream until it has what it needs.
+// HEAD_BYTES and the last TAIL_BYTES are kept, and music-metadata reads a
+// branch of the stream until it has what it needs.
+//
+// The duration and whether the file is cut short are measured from the
+// audio actually present (audio-completeness.ts, on the kept head and tail),
+// not from the header.
 //
 // Outcomes: `audio` (a supported container and codec whose header makes
 // sense), `unsupported` (anything else: the client should send another
@@ -18,14 +22,21 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type * as FileType from 'file-type/source/index';
 import { parseStream, type IAudioMetadata } from 'music-metadata';
+import { measureFrom, type ByteReader, type Completeness } from './audio-completeness';
 import type { AudioFormat, Container } from './distribution-rules';
 
 // Types only: under moduleResolution "node10" TypeScript cannot see through
 // file-type's "exports", while Node resolves the package itself at run time.
 const { fileTypeFromBuffer } = require('file-type') as typeof FileType;
 
-/** Bytes kept from the start of every upload: magic numbers, and the fmt chunk of a WAVE_FORMAT_EXTENSIBLE file. */
-export const HEAD_BYTES = 64 * 1024;
+/**
+ * Bytes kept from the start of every upload: magic numbers, the chunks before
+ * the audio (fmt of a WAVE_FORMAT_EXTENSIBLE file, COMM/SSND, FLAC metadata
+ * blocks with a small picture).
+ */
+export const HEAD_BYTES = 1024 * 1024;
+/** Bytes kept from the end of every upload: the last FLAC frames, trailing tags. */
+export const TAIL_BYTES = 1024 * 1024;
 
 type ParseOutcome = { ok: true; format: IAudioMetadata['format'] } | { ok: false };
 
@@ -38,6 +49,10 @@ type ParseOutcome = { ok: true; format: IAudioMetadata['format'] } | { ok: false
 export class AudioInspector {
   private readonly head: Buffer[] = [];
   private headLength = 0;
+  /** The latest chunks, at least TAIL_BYTES of them once there are that many. */
+  private readonly tail: Buffer[] = [];
+  private tailLength = 0;
+  private size = 0;
   private readonly branch = new PassThrough({ highWaterMark: 256 * 1024 });
   private parsing = true;
   private readonly parsed: Promise<ParseOutcome>;
@@ -63,6 +78,10 @@ export class AudioInspector {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    this.size += chunk.length;
+    this.tail.push(chunk);
+    this.tailLength += chunk.length;
+    while (this.tailLength - this.tail[0].length >= TAIL_BYTES) this.tailLength -= this.tail.shift()!.length;
     if (this.headLength < HEAD_BYTES) {
       const kept = chunk.subarray(0, HEAD_BYTES - this.headLength);
       this.head.push(kept);
@@ -83,7 +102,9 @@ export class AudioInspector {
   /** The verdict, once every chunk has been written. */
   async result(): Promise<AudioInspection> {
     if (this.parsing) this.branch.end();
-    return decide(Buffer.concat(this.head, this.headLength), await this.parsed);
+    const head = Buffer.concat(this.head, this.headLength);
+    const tail = Buffer.concat(this.tail, this.tailLength);
+    return decide(head, await this.parsed, (container) => measureKept(container, head, tail, this.size));
   }
 
   /** Stops the parse of a file that will not be finished. */
@@ -119,7 +140,31 @@ const MAX_CHANNELS = 255;
 const MAX_BITS_PER_SAMPLE = 64;
 const MAX_DURATION_MS = 2 ** 31 - 1;
 
-async function decide(head: Buffer, parsing: ParseOutcome): Promise<AudioInspection> {
+/**
+ * audio-completeness on the kept bytes: reads inside the head or the tail are
+ * served, anything else means the file's layout needs bytes that were not
+ * kept (metadata beyond the head, no complete frame in the tail) and it is
+ * not measured: the header's duration stands and it is not called truncated.
+ */
+async function measureKept(container: Container, head: Buffer, tail: Buffer, size: number): Promise<Completeness | undefined> {
+  const tailStart = size - tail.length;
+  const read: ByteReader = (position, length) => {
+    const end = Math.min(size, position + length);
+    if (end <= head.length) return Promise.resolve(head.subarray(position, end));
+    if (position >= tailStart) return Promise.resolve(tail.subarray(position - tailStart, end - tailStart));
+    return Promise.reject(new NotKept());
+  };
+  try {
+    return await measureFrom(container, read, size);
+  } catch (error) {
+    if (error instanceof NotKept) return undefined;
+    throw error;
+  }
+}
+
+class NotKept extends Error {}
+
+async function decide(head: Buffer, parsing: ParseOutcome, measure: (container: Container) => Promise<Completeness | undefined>): Promise<AudioInspection> {
   const sniffed = await fileTypeFromBuffer(head);
   const known = sniffed ? SNIFFED[sniffed.ext] : undefined;
   if (!known) {
@@ -146,13 +191,16 @@ async function decide(head: Buffer, parsing: ParseOutcome): Promise<AudioInspect
   if (!isWhole(channels, 1, MAX_CHANNELS)) return corrupt('its channel count is missing or impossible');
   const bitsPerSample = codec.lossless ? parsed.bitsPerSample : null;
   if (bitsPerSample !== null && !isWhole(bitsPerSample, 1, MAX_BITS_PER_SAMPLE)) return corrupt('its bit depth is missing or impossible');
-  const durationMs = duration === undefined ? NaN : Math.round(duration * 1000);
+  // The duration is what the file holds, not what its header claims: a cut
+  // file still declares its full length.
+  const measured = await measure(container);
+  const durationMs = measured ? measured.durationMs : duration === undefined ? NaN : Math.round(duration * 1000);
   if (!isWhole(durationMs, 0, MAX_DURATION_MS)) return corrupt('its duration is missing or impossible');
 
   return {
     kind: 'audio',
     mimeType,
-    format: { container, codec: codec.name, lossless: codec.lossless, sampleRate, bitsPerSample, channels, durationMs },
+    format: { container, codec: codec.name, lossless: codec.lossless, sampleRate, bitsPerSample, channels, durationMs, truncated: measured?.truncated ?? false },
   };
 }
 
