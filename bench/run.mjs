@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { measureBareWrite, measureUpload } from './upload.mjs';
+import { uploadStorageScenario } from './upload-storage.mjs';
 import { createSigningClient } from './signed-requests.mjs';
 import { fanOut, idGenerator, startReceiver, startWorkerProcess, stopWorkerProcess } from './webhook-fanout.mjs';
 
@@ -26,7 +27,7 @@ const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 600) * 1e6;
 const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
 /** Issue 6: fan-out target. */
 const WEBHOOK_TARGET_RATE = 1000;
-// BENCH_ONLY=http,upload,webhooks picks groups of scenarios (for working on one; never with --write).
+// BENCH_ONLY=http,upload,upload-storage,webhooks picks groups of scenarios (for working on one; never with --write).
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const wanted = (group) => !ONLY || ONLY.includes(group);
 
@@ -176,6 +177,7 @@ async function main() {
     }
 
     if (wanted('upload')) uploadRows.push(...(await uploadScenario(env, key)));
+    if (wanted('upload-storage')) uploadRows.push(...(await uploadStorageScenario({ env, key, size: UPLOAD_BYTES, startServer, stopServer })));
     if (wanted('webhooks')) webhookRows.push(...(await webhookScenarios(env)));
   } finally {
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));

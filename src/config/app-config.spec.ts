@@ -259,6 +259,55 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     expectOneLineNaming(configError({ [name]: value }), name);
   });
 
+  it('keeps uploads on the local disk unless UPLOAD_STORAGE=s3, which needs a bucket', () => {
+    expect(loadConfig({})).toMatchObject({ uploadStorage: 'local', s3: undefined });
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 'gcs' }), 'UPLOAD_STORAGE');
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3' }), 'S3_BUCKET');
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'Not_A_Bucket' }), 'S3_BUCKET');
+  });
+
+  it('parses the S3 settings, with AES256 encryption and 5-minute URLs by default', () => {
+    expect(loadConfig({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'masters' }).s3).toEqual({
+      bucket: 'masters',
+      endpoint: undefined,
+      region: 'us-east-1',
+      forcePathStyle: false,
+      keyPrefix: '',
+      sse: 'AES256',
+      sseKmsKeyId: undefined,
+      presignTtlSeconds: 300,
+    });
+    const kms = loadConfig({
+      UPLOAD_STORAGE: 's3',
+      S3_BUCKET: 'masters',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_KEY_PREFIX: 'uploads/',
+      S3_SSE: 'aws:kms',
+      S3_SSE_KMS_KEY_ID: 'alias/masters',
+      S3_PRESIGN_TTL_SECONDS: '60',
+    }).s3;
+    expect(kms).toMatchObject({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, keyPrefix: 'uploads/', sse: 'aws:kms', sseKmsKeyId: 'alias/masters', presignTtlSeconds: 60 });
+  });
+
+  it.each([
+    ['S3_ENDPOINT', 'minio:9000'],
+    ['S3_SSE', 'none'],
+    ['S3_SSE_KMS_KEY_ID', 'alias/without-kms'],
+    ['S3_PRESIGN_TTL_SECONDS', '301'],
+    ['S3_PRESIGN_TTL_SECONDS', '0'],
+    ['S3_FORCE_PATH_STYLE', 'maybe'],
+    ['S3_KEY_PREFIX', '../x?y'],
+  ])('refuses %s=%s', (name, value) => {
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'masters', [name]: value }), name);
+  });
+
+  it('MUSICPUB_NODE_FLAGS is on or off', () => {
+    expect(loadConfig({}).nodeFlags).toBe('on');
+    expect(loadConfig({ MUSICPUB_NODE_FLAGS: 'off' }).nodeFlags).toBe('off');
+    expectOneLineNaming(configError({ MUSICPUB_NODE_FLAGS: 'no' }), 'MUSICPUB_NODE_FLAGS');
+  });
+
   it('refuses a headers timeout longer than the request timeout', () => {
     expectOneLineNaming(configError({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }), 'HTTP_HEADERS_TIMEOUT_MS');
   });
