@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuditEvent } from '../../generated/prisma/client';
 import { AuditTrail } from '../../platform/audit/audit-trail';
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
@@ -19,6 +19,7 @@ export class AuditEventsController {
 
   @Get()
   @Scopes('audit:read')
+  @ApiOperation({ summary: 'The organization’s audit trail, newest first, with filters.' })
   @ApiOkResponse({ type: AuditEventPageView })
   async list(@Principal() principal: AuthPrincipal, @Query() q: AuditEventQuery): Promise<Page<AuditEventView>> {
     const after = decodeCursor(q.cursor);
@@ -42,6 +43,7 @@ export class AuditEventsController {
 
   @Get('verify')
   @Scopes('audit:read')
+  @ApiOperation({ summary: 'Verify the audit trail’s hash chain.' })
   @ApiOkResponse({ type: ChainVerificationView, description: 'Recomputes the organization’s hash chain.' })
   verify(@Principal() principal: AuthPrincipal): Promise<ChainVerificationView> {
     return this.trail.verify(principal.orgId);
