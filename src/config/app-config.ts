@@ -24,6 +24,8 @@ export class AppConfig {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
+  /** A Redis command slower than this fails over to per-instance counting. */
+  redisCommandTimeoutMs: number;
   apiKeyPepper: Buffer;
   /** AES-256-GCM keys by id; `encryptionKeyId` names the one used for new ciphertexts. */
   encryptionKeys: Map<string, Buffer>;
@@ -78,6 +80,7 @@ export function loadConfig(env: Env): AppConfig {
   }
   c.databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200);
   c.redisUrl = blankToUndefined(env.REDIS_URL);
+  c.redisCommandTimeoutMs = integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 150, 10, 10_000);
 
   c.apiKeyPepper = secret(env, 'API_KEY_PEPPER', prod);
   const encryption = encryptionKeys(env, prod);
