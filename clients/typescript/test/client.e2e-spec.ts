@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { createOrgWithKey, type OrgWithKey } from '../../../test/helpers/factories';
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app';
@@ -136,6 +137,54 @@ describe('@musicpub/client against the real server', () => {
     expect(retries).toEqual([expect.objectContaining({ reason: 'network', attempt: 1, idempotencyKey: first })]);
     expect(await t.prisma.release.count({ where: { orgId: own.orgId } })).toBe(1);
     expect(await t.prisma.release.findUnique({ where: { id: release.id } })).not.toBeNull();
+  });
+
+  it('retries a 409 idempotency-key-in-use while the first attempt still runs, then gets its stored response', async () => {
+    const api0 = client();
+    const release = await api0.post('/v1/releases', { body: RELEASE });
+    // Hold the release's row so the first PATCH stops inside its transaction, with the key claimed.
+    const blocker = new Client({ connectionString: t.database.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM releases WHERE id = $1 FOR UPDATE', [release.id]);
+    let firstAttempt: Promise<Response> | undefined;
+    let firstKey: string | null = null;
+    const log: Sent[] = [];
+    const retries: RetryEvent[] = [];
+    const watch = watchingFetch(log, async (sent, response) => {
+      // The first 409 came while the first attempt was held: let it finish now.
+      if (response.status === 409) await blocker.query('COMMIT');
+      return response;
+    });
+    const api = client({
+      retry: { baseDelayMs: 10 },
+      onRetry: (event) => retries.push(event),
+      fetch: async (input, init) => {
+        if (init?.method === 'PATCH' && !firstAttempt) {
+          // Sent and being processed, but the client gives up waiting for the answer.
+          firstAttempt = fetch(input, init);
+          firstKey = new Headers(init.headers).get('idempotency-key');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          throw new TypeError('fetch failed: timed out');
+        }
+        return watch(input, init);
+      },
+    });
+    try {
+      const updated = await api.patch('/v1/releases/{id}', { params: { path: { id: release.id } }, body: { genre: 'Hard bop' } });
+      expect(updated).toMatchObject({ id: release.id, genre: 'Hard bop', version: release.version + 1 });
+    } finally {
+      await blocker.end();
+    }
+    expect(retries.map((r) => r.reason)).toEqual(['network', 409]);
+    expect(log.map((s) => [s.status, s.replayed])).toEqual([
+      [409, null],
+      [200, 'true'],
+    ]);
+    const first = await firstAttempt!;
+    expect(first.status).toBe(200);
+    expect(firstKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(log.map((s) => s.headers.get('idempotency-key'))).toEqual([firstKey, firstKey]);
   });
 
   it('adds a new Idempotency-Key to every POST and PATCH, and none to GET', async () => {
