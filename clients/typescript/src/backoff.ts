@@ -20,9 +20,12 @@ export function backoffMs(attempt: number, options: Required<RetryOptions>, rand
 
 /** Retry-After (RFC 9110 §10.2.3) in milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form names its day and month; Date.parse alone would also take "-1" or "2026".
+  if (!/[A-Za-z]{3}/.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 

@@ -187,6 +187,49 @@ describe('@musicpub/client against the real server', () => {
     expect(log.map((s) => s.headers.get('idempotency-key'))).toEqual([firstKey, firstKey]);
   });
 
+  it('retries a 503 (the database connection was cut mid-request) after Retry-After, with the same key', async () => {
+    const release = await client().post('/v1/releases', { body: RELEASE });
+    const admin = new Client({ connectionString: t.database.url });
+    await admin.connect();
+    await admin.query('BEGIN');
+    await admin.query('SELECT 1 FROM releases WHERE id = $1 FOR UPDATE', [release.id]);
+    const log: Sent[] = [];
+    const retries: RetryEvent[] = [];
+    let cut = false;
+    const watch = watchingFetch(log);
+    const api = client({
+      onRetry: (event) => retries.push(event),
+      fetch: async (input, init) => {
+        const answer = watch(input, init);
+        if (init?.method === 'PATCH' && !cut) {
+          cut = true;
+          // The request waits on the held row: end the server's session under it, as a database restart would.
+          const waiting = async (): Promise<number[]> => {
+            const { rows } = await admin.query<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+            );
+            return rows.length > 0 ? rows.map((r) => r.pid) : (await new Promise((resolve) => setTimeout(resolve, 20)), waiting());
+          };
+          for (const pid of await waiting()) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          await admin.query('COMMIT');
+        }
+        return answer;
+      },
+    });
+    try {
+      const updated = await api.patch('/v1/releases/{id}', { params: { path: { id: release.id } }, body: { genre: 'Post-bop' } });
+      expect(updated).toMatchObject({ genre: 'Post-bop', version: release.version + 1 });
+    } finally {
+      await admin.end();
+    }
+    expect(log.map((s) => [s.status, s.retryAfter])).toEqual([
+      [503, '1'],
+      [200, null],
+    ]);
+    expect(retries).toEqual([expect.objectContaining({ reason: 503, delayMs: 1000 })]);
+    expect(log[1].headers.get('idempotency-key')).toBe(log[0].headers.get('idempotency-key'));
+  });
+
   it('adds a new Idempotency-Key to every POST and PATCH, and none to GET', async () => {
     const log: Sent[] = [];
     const api = client({ fetch: watchingFetch(log) }, await createOrgWithKey(t));
