@@ -306,7 +306,7 @@ describe('applyMigrations against PGlite behind pglite-socket', () => {
       server.once('exit', (code) => reject(new Error(`PGlite server exited with ${code}`)));
     });
     url = `postgresql://postgres@${address}/postgres`;
-  });
+  }, 90_000); // compiling PGlite's wasm takes a while on a loaded machine
 
   afterAll(async () => {
     const exited = new Promise((resolve) => server.once('exit', resolve));

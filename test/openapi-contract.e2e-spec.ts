@@ -89,6 +89,7 @@ describe('OpenAPI document (tools accept it)', () => {
       'GET /.well-known/oauth-authorization-server',
       'GET /health/live',
       'GET /health/ready',
+      'POST /v1/credential-leaks',
       'POST /v1/oauth/token',
       'POST /v1/partners/{partnerId}/callbacks',
     ]);

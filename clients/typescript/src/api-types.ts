@@ -104,6 +104,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What this key did: the audit events it, or a token issued from it, is the actor of (newest first). */
+        get: operations["ApiKeysController_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys/{id}/rotate": {
         parameters: {
             query?: never;
@@ -115,6 +132,23 @@ export type paths = {
         put?: never;
         /** Rotate a key: a new key now, the old one until the grace period ends. */
         post: operations["ApiKeysController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/revoke-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Incident response: revoke every live key of the organization at once (the caller's own key only with includeSelf). */
+        post: operations["ApiKeysController_revokeAll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -148,6 +182,41 @@ export type paths = {
         /** Verify the audit trail’s hash chain. */
         get: operations["AuditEventsController_verify"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credential-leaks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Secret scanning partner endpoint (GitHub-compatible): reported live keys are revoked at once. */
+        post: operations["CredentialLeaksController_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/key-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization’s key rotation policy. */
+        get: operations["KeyPolicyController_get"];
+        /** Replaces the key rotation policy (omitted fields take their defaults). Applies to keys issued from now on. */
+        put: operations["KeyPolicyController_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -779,7 +848,7 @@ export type components = {
         CreateWebhookEndpointDto: {
             description?: string;
             /**
-             * @description Event types, or ["*"] for all: release.created, release.updated, release.deleted, release.status_changed, track.created, track.updated, track.deleted, upload.accepted, upload.rejected, api_key.created, api_key.rotated, api_key.revoked, webhook.test.
+             * @description Event types, or ["*"] for all: release.created, release.updated, release.deleted, release.status_changed, track.created, track.updated, track.deleted, upload.accepted, upload.rejected, api_key.created, api_key.rotated, api_key.revoked, api_key.leaked, api_key.expiring, api_key.expired, webhook.test, webhook_endpoint.disabled, webhook_message.failed, security.alert.
              * @example [
              *       "release.status_changed"
              *     ]
@@ -797,6 +866,44 @@ export type components = {
                 [key: string]: unknown;
             }[];
         };
+        KeyPolicyDto: {
+            /**
+             * @description api_key.expiring goes out this many days before a key expires.
+             * @default 14
+             */
+            expiryNoticeDays?: number;
+            /**
+             * @description New keys expire within this many days (defaulted to it when expiresAt is omitted); null = no limit.
+             * @default null
+             */
+            maxKeyAgeDays?: number | null;
+        };
+        KeyPolicyView: {
+            expiryNoticeDays: number;
+            maxKeyAgeDays: number | null;
+            /**
+             * Format: date-time
+             * @description null while the defaults apply.
+             */
+            updatedAt: string | null;
+        };
+        LeakedTokenView: {
+            /** @example content */
+            source: string;
+            /** @example mpk_live_… */
+            token: string;
+            /** @example musicpub_api_key */
+            type: string;
+            /** @example https://github.com/octo/repo/blob/abc/config.js */
+            url: string;
+        };
+        LeakFeedbackView: {
+            /** @enum {string} */
+            label: "true_positive" | "false_positive";
+            /** @description SHA-256 of the token, hex. */
+            token_hash: string;
+            token_type: string;
+        };
         OAuthErrorView: {
             /** @enum {string} */
             error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
@@ -810,6 +917,12 @@ export type components = {
         };
         PartnerCallbackDto: {
             data: components["schemas"]["PartnerCallbackData"];
+            /**
+             * Format: date-time
+             * @description When the event happened (Standard Webhooks payload field); informational.
+             * @example 2026-12-05T12:00:00.000Z
+             */
+            timestamp?: string;
             /** @enum {string} */
             type: "release.live" | "release.rejected" | "release.taken_down";
         };
@@ -895,6 +1008,23 @@ export type components = {
         ResourceView: {
             id: string | null;
             type: string | null;
+        };
+        RevokeAllApiKeysDto: {
+            /**
+             * @description A key of this organization to leave working (e.g. the one made for the recovery).
+             * @example key_01JF3Z…
+             */
+            exceptKeyId?: string;
+            /**
+             * @description Revoke the calling key too; by default it is spared so the responder keeps access.
+             * @default false
+             */
+            includeSelf?: boolean;
+        };
+        RevokeAllResultView: {
+            keyIds: string[];
+            /** @description How many keys were revoked. */
+            revoked: number;
         };
         RotateApiKeyDto: {
             /**
@@ -1080,8 +1210,8 @@ export type components = {
              * @enum {string}
              */
             mimeType: "audio/wav" | "audio/aiff" | "audio/flac" | "audio/mpeg";
-            /** @description Every distribution rule the audio breaks: "lossy" (the audio must be lossless (WAV, FLAC or AIFF), not a lossy codec such as MP3); "sample-rate-too-low" (the sample rate must be at least 44,100 Hz); "bit-depth-too-low" (the bit depth must be at least 16 bits); "not-stereo" (the audio must have exactly 2 channels (stereo)); "too-short" (the audio must last at least 1 second). */
-            problems: ("lossy" | "sample-rate-too-low" | "bit-depth-too-low" | "not-stereo" | "too-short")[];
+            /** @description Every distribution rule the audio breaks: "lossy" (the audio must be lossless (WAV, FLAC or AIFF), not a lossy codec such as MP3); "sample-rate-too-low" (the sample rate must be at least 44,100 Hz); "bit-depth-too-low" (the bit depth must be at least 16 bits); "not-stereo" (the audio must have exactly 2 channels (stereo)); "too-short" (the audio must last at least 1 second); "truncated" (the file must hold all the audio its header declares (it stops early: cut in transit or by the encoder)). */
+            problems: ("lossy" | "sample-rate-too-low" | "bit-depth-too-low" | "not-stereo" | "too-short" | "truncated")[];
             /** @description SHA-256 of the file, lowercase hex. */
             sha256: string;
             /** @description Bytes. */
@@ -1091,7 +1221,7 @@ export type components = {
              * @enum {string}
              */
             status: "accepted" | "rejected";
-            /** @description The track named in the upload form, if any. */
+            /** @description The track whose audio this upload is (PUT /v1/releases/:id/tracks/:trackId/audio); until it is attached, the track named in the upload form, if any. */
             trackId: string | null;
         };
         WebhookAttemptView: {
@@ -1431,6 +1561,8 @@ export interface operations {
             query?: {
                 /** @description The nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only live keys that expire within this many days. */
+                expiringWithinDays?: number;
                 limit?: number;
             };
             header?: never;
@@ -1599,6 +1731,47 @@ export interface operations {
             };
         };
     };
+    ApiKeysController_activity: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPageView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: keys:read, audit:read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     ApiKeysController_rotate: {
         parameters: {
             query?: never;
@@ -1629,6 +1802,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedApiKeyView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: keys:write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description An error (RFC 9457 problem details). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiKeysController_revokeAll: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first response is stored for 24 h and replayed byte for byte (with Idempotent-Replayed: true) for the same key and request; the same key with a different request is 422, and while the first is still running, 409. 1–255 printable ASCII characters, bare or as an RFC 8941 string. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeAllApiKeysDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokeAllResultView"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1735,6 +1959,151 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    CredentialLeaksController_receive: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Which configured public key signed the report. */
+                "GITHUB-PUBLIC-KEY-IDENTIFIER": string;
+                /** @description Base64 DER ECDSA P-256/SHA-256 signature of the raw body. */
+                "GITHUB-PUBLIC-KEY-SIGNATURE": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeakedTokenView"][];
+            };
+        };
+        responses: {
+            /** @description true_positive: a key this API issued (revoked now if it still worked); false_positive: anything else. */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeakFeedbackView"][];
+                };
+            };
+            /** @description A signed report that is not an array of { token, type, url, source }. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed, or signed with an unknown key: nothing is revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description An error (RFC 9457 problem details). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    KeyPolicyController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPolicyView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: keys:read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    KeyPolicyController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyPolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPolicyView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: keys:write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description An error (RFC 9457 problem details). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     OAuthTokenController_token: {
@@ -2726,7 +3095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The release is not a draft. */
+            /** @description The release is not a draft, or (PUT) the upload is already the audio of another track (upload-already-attached). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2800,7 +3169,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The release is not a draft. */
+            /** @description The release is not a draft, or (PUT) the upload is already the audio of another track (upload-already-attached). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3146,7 +3515,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The range starts past the end; Content-Range gives the size. */
+            /** @description The range starts past the end, or ends before it starts (bytes=10-5); Content-Range gives the size. */
             416: {
                 headers: {
                     [name: string]: unknown;
