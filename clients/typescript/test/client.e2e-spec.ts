@@ -295,7 +295,7 @@ describe('@musicpub/client against the real server', () => {
   });
 
   it('reports a refused client credential as a ProblemError carrying the OAuth error', async () => {
-    const api = createMusicpubClient({ baseUrl, auth: 'oauth', apiKey: 'mp_live_not-a-key', keyId: org.keyId, env: {} });
+    const api = createMusicpubClient({ baseUrl, auth: 'oauth', apiKey: 'mpk_live_not-a-key', keyId: org.keyId, env: {} });
     const error = (await api.get('/v1/releases').catch((e: unknown) => e)) as ProblemError;
     expect(error).toBeInstanceOf(ProblemError);
     expect({ status: error.status, oauthError: error.problem.oauthError }).toEqual({ status: 401, oauthError: 'invalid_client' });

@@ -25,7 +25,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://spdx.org/licenses/MIT.html')
     // Relative: the document is served by the API it describes, so tools resolve it (and the token URL) against where they fetched it.
     .addServer('/', 'The server this document was fetched from')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (mp_live_…).' }, 'apiKey')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (mpk_live_…).' }, 'apiKey')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the token endpoint.' }, 'bearer')
     .addOAuth2(
       {
