@@ -22,6 +22,7 @@ export class AuditEventsController {
 
   @Get()
   @Scopes('audit:read')
+  @ApiOperation({ summary: 'The organization’s audit trail, newest first, with filters.' })
   @ApiOkResponse({ type: AuditEventPageView })
   async list(@Principal() principal: AuthPrincipal, @Query() q: AuditEventQuery): Promise<Page<AuditEventView>> {
     const after = decodeCursor(q.cursor);
