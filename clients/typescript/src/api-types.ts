@@ -172,6 +172,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-events/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A signed checkpoint of the chain’s newest event, to keep and compare later (verify ?checkpoint=). */
+        get: operations["AuditEventsController_checkpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verify": {
         parameters: {
             query?: never;
@@ -179,7 +196,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Verify the audit trail’s hash chain. */
+        /** Recompute the organization’s keyed hash chain, optionally against a checkpoint kept earlier. */
         get: operations["AuditEventsController_verify"];
         put?: never;
         post?: never;
@@ -436,6 +453,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/uploads/{id}/download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A presigned URL that fetches the file straight from the bucket, valid for at most 5 minutes (S3 storage only). */
+        get: operations["UploadsController_downloadUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -652,7 +686,16 @@ export type components = {
         };
         ChainVerificationView: {
             checked: number;
+            /** @description A signed checkpoint of the verified head (when ok). */
+            checkpoint?: components["schemas"]["CheckpointView"];
+            /**
+             * @description With ?checkpoint=: match; truncated (the chain now ends before it: newest events deleted); different (another event stands at its seq: rewritten); unreached (the chain breaks before it).
+             * @enum {string}
+             */
+            checkpointComparison?: "match" | "truncated" | "different" | "unreached";
+            /** @description The first event whose hash or link does not verify. */
             firstBrokenId?: string;
+            /** @description The chain verifies and, when a checkpoint was given, still holds it. */
             ok: boolean;
         };
         ChangeStatusDto: {
@@ -666,6 +709,20 @@ export type components = {
              * @enum {string}
              */
             status: "draft" | "submitted" | "approved" | "rejected" | "live" | "taken_down";
+        };
+        CheckpointView: {
+            /** @description That event’s hash. */
+            hash: string;
+            /** Format: date-time */
+            issuedAt: string;
+            orgId: string;
+            /**
+             * @description Position of the newest event covered (decimal string).
+             * @example 42
+             */
+            seq: string;
+            /** @description Compact JWS (ES256, typ audit-checkpoint+jwt) over orgId, seq, hash, issuedAt and iss, verifiable with GET /.well-known/jwks.json. Keep it, and pass it to verify later as ?checkpoint=. */
+            signature: string;
         };
         ContributorDto: {
             /** @example Bill Evans */
@@ -858,6 +915,15 @@ export type components = {
              * @description https:// only (http:// when WEBHOOKS_ALLOW_HTTP); must resolve to public addresses.
              * @example https://example.com/webhooks/musicpub
              */
+            url: string;
+        };
+        DownloadUrlView: {
+            /**
+             * Format: date-time
+             * @description When the URL stops working (at most 5 minutes ahead).
+             */
+            expiresAt: string;
+            /** @description GET it (no credentials) within its lifetime; it reaches this one object only. */
             url: string;
         };
         JwkSetView: {
@@ -1925,7 +1991,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
-    AuditEventsController_verify: {
+    AuditEventsController_checkpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -1934,7 +2000,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Recomputes the organization’s hash chain. */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: audit:read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The newest event does not verify (problem+json, audit-chain-broken); no checkpoint is issued. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    AuditEventsController_verify: {
+        parameters: {
+            query?: {
+                /** @description The `signature` of a checkpoint issued earlier (GET /v1/audit-events/checkpoint, or a previous verify). The chain must still hold that position: deleted newest events or a rewritten chain make the result not ok. */
+                checkpoint?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -1946,6 +2058,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChainVerificationView"];
+                };
+            };
+            /** @description The checkpoint is not one this server signed for the organization (problem+json, validation-error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -2355,6 +2476,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Another release of the organization has this UPC/EAN (a UPC-A and its EAN-13 with a leading 0 are one code). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description originalReleaseDate is after releaseDate. */
             422: {
                 headers: {
@@ -2469,7 +2599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The release is not a draft; take it down with POST /status instead. */
+            /** @description The release is not a draft; the problem detail says what its status allows instead. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2562,7 +2692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The release is not a draft. */
+            /** @description The release is not a draft, or another release of the organization has this UPC/EAN. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3517,6 +3647,61 @@ export interface operations {
             };
             /** @description The range starts past the end, or ends before it starts (bytes=10-5); Content-Range gives the size. */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    UploadsController_downloadUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadUrlView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Credential lacks a required scope: uploads:read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such upload in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server keeps uploads on its local disk, which cannot sign URLs; use /content. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
