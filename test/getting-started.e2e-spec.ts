@@ -86,7 +86,8 @@ describe('.env.example', () => {
       applyDevelopmentSecrets(second, dir);
       expect(second.API_KEY_PEPPER).toBe(first.API_KEY_PEPPER);
       expect(second.ENCRYPTION_KEY).toBe(first.ENCRYPTION_KEY);
-      expect(JSON.parse(readFileSync(path.join(dir, 'dev-secrets.json'), 'utf8'))).toEqual({ API_KEY_PEPPER: first.API_KEY_PEPPER, ENCRYPTION_KEY: first.ENCRYPTION_KEY });
+      expect(second.AUDIT_HMAC_KEY).toBe(first.AUDIT_HMAC_KEY);
+      expect(JSON.parse(readFileSync(path.join(dir, 'dev-secrets.json'), 'utf8'))).toEqual({ API_KEY_PEPPER: first.API_KEY_PEPPER, ENCRYPTION_KEY: first.ENCRYPTION_KEY, AUDIT_HMAC_KEY: first.AUDIT_HMAC_KEY });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
