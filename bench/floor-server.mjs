@@ -7,6 +7,8 @@
 // by musicpub's own presenter so both send the same bytes.
 // Plain JS: decorators are applied by calling them.
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 require('reflect-metadata');
@@ -62,8 +64,17 @@ Get(':id')(ReleasesController.prototype, 'get', Object.getOwnPropertyDescriptor(
 class FloorModule {}
 Module({ controllers: [HealthController, ReleasesController] })(FloorModule);
 
-const app = await NestFactory.create(FloorModule, { logger: false, bodyParser: false });
-await prisma.$connect();
-await app.listen(0, '127.0.0.1');
-process.stdout.write(`LISTENING ${app.getHttpServer().address().port}\n`);
-process.on('SIGTERM', () => app.close().then(() => prisma.$disconnect()).then(() => process.exit(0)));
+/** The floor app, initialised, not listening (bench/where-time-goes.mjs runs it in-process). */
+export async function createFloorApp() {
+  const app = await NestFactory.create(FloorModule, { logger: false, bodyParser: false });
+  await prisma.$connect();
+  await app.init();
+  return { app, close: () => app.close().then(() => prisma.$disconnect()) };
+}
+
+if (import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { app, close } = await createFloorApp();
+  await app.listen(0, '127.0.0.1');
+  process.stdout.write(`LISTENING ${app.getHttpServer().address().port}\n`);
+  process.on('SIGTERM', () => close().then(() => process.exit(0)));
+}

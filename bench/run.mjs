@@ -93,7 +93,7 @@ function load(options) {
       if (error) return reject(error);
       const bad = result.non2xx + result.errors + result.timeouts;
       if (bad > 0) return reject(new Error(`${options.title}: ${bad} failed responses (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`));
-      resolve({ title: options.title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
+      resolve({ title: options.title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total });
     });
   });
 }
@@ -190,7 +190,7 @@ async function main() {
   }
 }
 
-const BASELINE_SCENARIOS = ['health', 'read', 'create', 'orgs'];
+const BASELINE_SCENARIOS = ['health', 'read', 'create', 'orgs', 'cpu'];
 // Each pair is measured ROUNDS times, alternating which side goes first, and averaged.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
@@ -237,15 +237,21 @@ async function baselineScenarios(env, key) {
     };
     const read = (url) => ({ url: `${url}/v1/releases/${release.id}`, headers: { 'x-api-key': key } });
     const pairs = [];
-    if (wanted('health')) pairs.push({ title: 'GET /health/live', against: 'floor', base: { url: `${floor.url}/health/live` }, subject: { url: `${musicpub.url}/health/live` }, target: 0.6 });
-    if (wanted('read')) pairs.push({ title: 'GET /v1/releases/:id (3 tracks × 2 credits), API key', against: 'floor', base: read(floor.url), subject: read(musicpub.url), target: 0.9 });
-    if (wanted('create')) pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'anchor', base: idempotentPost(`${anchor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.5, p99Target: 2 });
+    if (wanted('health')) pairs.push({ title: 'GET /health/live', against: 'floor', baseServer: floor, base: { url: `${floor.url}/health/live` }, subject: { url: `${musicpub.url}/health/live` }, target: 0.6 });
+    if (wanted('read')) pairs.push({ title: 'GET /v1/releases/:id (3 tracks × 2 credits), API key', against: 'floor', baseServer: floor, base: read(floor.url), subject: read(musicpub.url), target: 0.9 });
+    if (wanted('create')) pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'anchor', baseServer: anchor, base: idempotentPost(`${anchor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.5, p99Target: 2 });
     if (wanted('orgs')) {
       const keys = [];
       for (let i = 0; i < 16; i++) keys.push(JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', `Bench Org ${i}`, '--json'], env).trim().split('\n').pop()).key);
-      pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one busy org', against: 'same, 16 orgs', base: idempotentPost(`${musicpub.url}/v1/releases`, keys), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.8 });
+      pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one busy org', against: 'same, 16 orgs', baseServer: musicpub, base: idempotentPost(`${musicpub.url}/v1/releases`, keys), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.8 });
     }
     const result = [];
+    if (wanted('cpu')) {
+      // The bench servers sit idle meanwhile.
+      const cpu = JSON.parse(run(process.execPath, ['bench/where-time-goes.mjs'], { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id }).trim().split('\n').pop());
+      const titles = { health: 'GET /health/live', read: 'GET /v1/releases/:id (3 tracks × 2 credits), API key' };
+      for (const [name, r] of Object.entries(cpu)) result.push({ cpuOnly: true, title: `${titles[name]}: CPU per request in-process, no sockets`, against: 'floor', target: { health: 0.6, read: 0.9 }[name], base: { cpuUs: r.floor }, subject: { cpuUs: r.musicpub } });
+    }
     for (const pair of pairs) {
       // Warm-up, not measured: JIT, Prisma's query compiler, pools and caches.
       for (const options of [pair.base, pair.subject]) await load({ title: `${pair.title} (warm-up)`, ...options, duration: 2 });
@@ -253,15 +259,27 @@ async function baselineScenarios(env, key) {
       const subject = [];
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? [[base, pair.base], [subject, pair.subject]] : [[subject, pair.subject], [base, pair.base]];
-        for (const [into, options] of order) into.push(await load({ title: pair.title, ...options }));
+        for (const [into, options] of order) {
+          const server = options === pair.base ? pair.baseServer : musicpub;
+          const before = cpuSeconds(server);
+          const r = await load({ title: pair.title, ...options });
+          into.push({ ...r, cpuUs: ((cpuSeconds(server) - before) * 1e6) / r.requests });
+        }
       }
       const mean = (list, field) => list.reduce((sum, r) => sum + r[field], 0) / list.length;
-      result.push({ ...pair, base: { rps: mean(base, 'rps'), p99: mean(base, 'p99') }, subject: { rps: mean(subject, 'rps'), p99: mean(subject, 'p99') } });
+      const summary = (list) => ({ rps: mean(list, 'rps'), p99: mean(list, 'p99'), cpuUs: mean(list, 'cpuUs') });
+      result.push({ ...pair, base: summary(base), subject: summary(subject) });
     }
     return result;
   } finally {
     for (const server of [musicpub, floor, anchor]) await stopServer(server);
   }
+}
+
+/** CPU time (user + system) a server process has used so far, from /proc (Linux). */
+function cpuSeconds(server) {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function sortKeys(value) {
@@ -273,16 +291,22 @@ function sortKeys(value) {
 function formatBaselineTable(rows) {
   if (rows.length === 0) return '';
   const lines = [
-    `| Against the baselines (mean of ${ROUNDS} alternating rounds) | baseline | baseline req/s, p99 ms | musicpub req/s, p99 ms | ratio | target | met |`,
-    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    `| Against the baselines (mean of ${ROUNDS} alternating rounds) | baseline | baseline req/s, p99 ms | musicpub req/s, p99 ms | ratio | target | met | server CPU µs/request, baseline → musicpub |`,
+    '| --- | --- | ---: | ---: | ---: | --- | --- | ---: |',
   ];
   for (const r of rows) {
+    if (r.cpuOnly) {
+      // Throughput if CPU were the only limit: the ratio of the floor's CPU per request to musicpub's.
+      const ratio = r.base.cpuUs / r.subject.cpuUs;
+      lines.push(`| ${r.title} | ${r.against} | – | – | ${ratio.toFixed(2)} (CPU) | ≥ ${r.target}× | ${ratio >= r.target ? 'yes' : '**no**'} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
+      continue;
+    }
     const ratio = r.subject.rps / r.base.rps;
     const p99Ratio = r.subject.p99 / r.base.p99;
     const met = ratio >= r.target && (r.p99Target === undefined || p99Ratio <= r.p99Target);
     const target = `≥ ${r.target}×${r.p99Target === undefined ? '' : `, p99 ≤ ${r.p99Target}×`}`;
     const ratios = `${ratio.toFixed(2)}${r.p99Target === undefined ? '' : ` (p99 ${p99Ratio.toFixed(2)}×)`}`;
-    lines.push(`| ${r.title} | ${r.against} | ${r.base.rps.toFixed(0)}, ${r.base.p99.toFixed(0)} | ${r.subject.rps.toFixed(0)}, ${r.subject.p99.toFixed(0)} | ${ratios} | ${target} | ${met ? 'yes' : '**no**'} |`);
+    lines.push(`| ${r.title} | ${r.against} | ${r.base.rps.toFixed(0)}, ${r.base.p99.toFixed(0)} | ${r.subject.rps.toFixed(0)}, ${r.subject.p99.toFixed(0)} | ${ratios} | ${target} | ${met ? 'yes' : '**no**'} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
   }
   return lines.join('\n');
 }

@@ -1,13 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
-import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
+import { RequestLogging } from '../logging/logging.module';
 import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
+import { securityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
 
 /**
@@ -27,33 +28,38 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
 
   app.use(requestIdMiddleware);
-  app.use(
-    helmet({
-      // HSTS only means something over TLS (API.md §0).
-      strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
-      contentSecurityPolicy: {
-        directives: {
-          // Swagger UI at /docs loads its own scripts and inline styles.
-          'script-src': ["'self'"],
-          'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-        },
+  const requestLogs = app.get(RequestLogging, { strict: false }).middleware;
+  if (requestLogs) app.use(requestLogs);
+  const headers = securityHeaders({
+    // HSTS only means something over TLS (API.md §0).
+    strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI at /docs loads its own scripts and inline styles.
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
       },
-    }),
-  );
-  app.enableCors({
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    exposedHeaders: [
-      'X-Request-Id',
-      'ETag',
-      'Location',
-      'Idempotent-Replayed',
-      'RateLimit',
-      'RateLimit-Policy',
-      'Retry-After',
-    ],
-    maxAge: 600,
+    },
   });
+  app.use(headers.api);
+  app.use('/docs', headers.docs);
+  // Without allowed origins the cors middleware would only call next(): it is not mounted.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      exposedHeaders: [
+        'X-Request-Id',
+        'ETag',
+        'Location',
+        'Idempotent-Replayed',
+        'RateLimit',
+        'RateLimit-Policy',
+        'Retry-After',
+      ],
+      maxAge: 600,
+    });
+  }
   app.use(mediaTypePolicy);
   app.use(
     express.json({
