@@ -7,6 +7,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { ReleasesModule } from './modules/releases/releases.module';
 import { PartnersModule } from './modules/partners/partners.module';
+import { CredentialLeaksModule } from './modules/credential-leaks/credential-leaks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { UploadsModule } from './modules/uploads/uploads.module';
 import { AuditEventsModule } from './modules/audit-events/audit-events.module';
@@ -16,6 +17,7 @@ import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { LoggingModule } from './platform/logging/logging.module';
+import { MetricsModule } from './platform/metrics/metrics.module';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
@@ -40,6 +42,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
+        MetricsModule,
         OutboxModule,
         CryptoModule,
         AuditModule,
@@ -55,6 +58,7 @@ export class AppModule {
         UploadsModule,
         WebhooksModule,
         PartnersModule,
+        CredentialLeaksModule,
       ],
       providers: [PIPELINE_REFLECTOR, ...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };

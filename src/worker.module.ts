@@ -4,6 +4,7 @@ import { WebhookDeliveryModule } from './modules/webhooks/delivery/webhook-deliv
 import { CryptoModule } from './platform/crypto/crypto.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { LoggingModule } from './platform/logging/logging.module';
+import { MetricsModule } from './platform/metrics/metrics.module';
 
 /** What `npm run worker` needs: configuration, logs, the database, secrets and the delivery loops; no HTTP. */
 @Module({})
@@ -15,6 +16,7 @@ export class WorkerModule {
         AppConfigModule.forRoot(env),
         LoggingModule.forRoot(),
         DatabaseModule,
+        MetricsModule,
         CryptoModule,
         // A worker process exists to deliver: at least one loop even when a
         // shared .env sets WEBHOOK_WORKERS=0 for the API processes.

@@ -429,6 +429,30 @@ describe('API keys (auth through the real guards)', () => {
       await t.http.get('/v1/api-keys').set('X-API-Key', admin.key).expect(200);
     });
 
+    // Issue 14.2: rotation hands out a working secret, so it enforces what creation enforces.
+    it.each([
+      ['an IP allowlist', { allowedIps: ['127.0.0.0/8', '::1/128'] }, /allowlist/],
+      ['an expiry', { expiresAt: new Date(Date.now() + 3_600_000).toISOString() }, /outlive/],
+    ])('refuses a key restricted by %s rotating an unrestricted key (403, nothing changes)', async (_limit, restriction, detail) => {
+      const admin = await createOrgWithKey(t);
+      const restricted = await createdKey(admin, { scopes: ['keys:read', 'keys:write', 'releases:read'], ...restriction });
+      const target = await createdKey(admin, { scopes: ['releases:read'] });
+      const before = await orgSnapshot(admin.orgId);
+      const res = await t.http.post(`/v1/api-keys/${target.id}/rotate`).set('X-API-Key', restricted.key).send({ gracePeriodSeconds: 0 });
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(res.body.detail).toMatch(detail);
+      expect(res.body.key).toBeUndefined();
+      expect(await orgSnapshot(admin.orgId)).toEqual(before);
+      // The same refusal creation gives for the same limits.
+      const created = await t.http.post('/v1/api-keys').set('X-API-Key', restricted.key).send({ name: 'wider', scopes: ['releases:read'], ...('allowedIps' in restriction ? { allowedIps: ['0.0.0.0/0'] } : { expiresAt: new Date(Date.now() + 7_200_000).toISOString() }) });
+      expect(created.status).toBe(403);
+      expect(created.body.detail).toMatch(detail);
+      // A key within the restricted key's limits can still be rotated by it.
+      const inside = await createdKey(admin, { scopes: ['releases:read'], ...restriction });
+      await t.http.post(`/v1/api-keys/${inside.id}/rotate`).set('X-API-Key', restricted.key).send({}).expect(201);
+    });
+
     it.each([[-1], [30 * 24 * 3600 + 1], [1.5], ['60'], [true]])('refuses gracePeriodSeconds %p with 400', async (grace) => {
       const admin = await createOrgWithKey(t);
       const old = await createdKey(admin, { scopes: ['keys:read'] });

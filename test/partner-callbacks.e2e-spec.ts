@@ -3,12 +3,25 @@
 // leaving the release, the dedup table and the outbox untouched, replays
 // answered 200 without effect, and a valid callback moving the release and
 // emitting our outbound event in the same transaction.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { PartnersService } from '../src/modules/partners/partners.service';
 import { SecretBox } from '../src/platform/crypto/secret-box';
 import { newId } from '../src/platform/ids';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
+
+// The real CLI entry point in a child process, SWC stripping the types as under Jest.
+const CLI = `
+const fs = require('node:fs');
+const { transformSync } = require('@swc/core');
+const options = { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2023' }, module: { type: 'commonjs' } };
+require.extensions['.ts'] = (m, filename) => m._compile(transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename }).code, filename);
+process.argv = [process.argv[0], 'cli', ...JSON.parse(process.env.CLI_ARGS)];
+require('./src/cli/main.ts');
+`;
 
 interface Partner {
   partnerId: string;
@@ -206,6 +219,60 @@ describe('Partner callbacks', () => {
       expect(page.body.data).toEqual([]);
       expect((await auditedAs(res)).orgId).toBe(org.orgId);
     });
+  });
+
+  // Issue 17.7: a partner's secret is rotated by the operator with a grace period, audited.
+  describe('secret rotation', () => {
+    it('partner:rotate-secret prints a new secret; both verify during the grace period, the old one not after; audited', async () => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', CLI], {
+        cwd: path.resolve(__dirname, '..'),
+        env: { ...process.env, ...t.env, CLI_ARGS: JSON.stringify(['partner:rotate-secret', '--partner', partner.partnerId, '--grace-seconds', '3600', '--json']) },
+        timeout: 30_000,
+      });
+      const rotated = JSON.parse(stdout.trim().split('\n').at(-1)!) as { partnerId: string; secret: string; previousSecretExpiresAt: string };
+      expect(rotated).toEqual({ partnerId: partner.partnerId, secret: expect.stringMatching(/^whsec_/), previousSecretExpiresAt: expect.any(String) });
+      expect(rotated.secret).not.toBe(partner.secret);
+      expect(Math.abs(Date.parse(rotated.previousSecretExpiresAt) - (Date.now() + 3_600_000))).toBeLessThan(60_000);
+
+      const [first, second, third] = [await releaseIn('approved'), await releaseIn('approved'), await releaseIn('approved')];
+      expect((await send({ type: 'release.live', data: { releaseId: first } }, { secret: rotated.secret })).status).toBe(200);
+      expect((await send({ type: 'release.live', data: { releaseId: second } }, { secret: partner.secret })).status).toBe(200);
+
+      await t.prisma.partner.update({ where: { id: partner.partnerId }, data: { previousSecretExpiresAt: new Date(Date.now() - 1000) } });
+      const stale = await send({ type: 'release.live', data: { releaseId: third } }, { secret: partner.secret });
+      expect(stale.status).toBe(401);
+      expect(stale.body.reason).toBe('no_matching_signature');
+
+      const row = await t.prisma.partner.findUniqueOrThrow({ where: { id: partner.partnerId } });
+      expect(JSON.stringify(row)).not.toContain(rotated.secret.slice(6));
+      const audited = await t.prisma.auditEvent.findFirstOrThrow({ where: { orgId: org.orgId, action: 'partner.rotate_secret' } });
+      expect(audited).toMatchObject({ actorType: 'system', actorId: 'cli', resourceId: partner.partnerId, outcome: 'success' });
+      expect(JSON.stringify(audited.changes)).not.toContain('whsec_');
+    }, 40_000);
+
+    it('with grace 0 the old secret stops at once; an unknown partner or a bad grace is refused', async () => {
+      const partners = t.app.get(PartnersService);
+      const rotated = await partners.rotateSecret(partner.partnerId, 0);
+      const releaseId = await releaseIn('approved');
+      expect((await send({ type: 'release.live', data: { releaseId } }, { secret: partner.secret })).status).toBe(401);
+      expect((await send({ type: 'release.live', data: { releaseId } }, { secret: rotated.secret })).status).toBe(200);
+      await expect(partners.rotateSecret(newId('ptn'))).rejects.toThrow('The partner does not exist.');
+      await expect(partners.rotateSecret(partner.partnerId, -1)).rejects.toThrow(/grace period/);
+    });
+  });
+
+  // Issue 17.6: the payload shape Standard Webhooks recommends, { type, timestamp, data }.
+  it('accepts a Standard Webhooks payload with timestamp; unknown properties inside data stay refused', async () => {
+    const releaseId = await releaseIn('approved');
+    const res = await send({ type: 'release.live', timestamp: new Date().toISOString(), data: { releaseId } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ duplicate: false, releaseId, status: 'live' });
+    const extra = await send({ type: 'release.taken_down', timestamp: new Date().toISOString(), data: { releaseId, note: 'x' } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.errors.map((e: { field: string }) => e.field)).toEqual(['data.note']);
+    const badTime = await send({ type: 'release.taken_down', timestamp: 'yesterday', data: { releaseId } });
+    expect(badTime.status).toBe(400);
+    expect(badTime.body.errors.map((e: { field: string }) => e.field)).toEqual(['timestamp']);
   });
 
   describe('refuses, changing nothing', () => {

@@ -32,6 +32,9 @@ describe('Rate limits in Redis, shared by two instances', () => {
     THROTTLE_UPLOADS: '100000/60',
     THROTTLE_AUTH: '4/60',
     TRUSTED_PROXIES: 'loopback',
+    // A loaded CI machine can stall a process past the 150 ms default, which would
+    // (correctly) fall back to per-instance counting and make shared counts flaky.
+    REDIS_COMMAND_TIMEOUT_MS: '3000',
   };
 
   beforeAll(async () => {

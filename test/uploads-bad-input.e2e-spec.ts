@@ -187,6 +187,34 @@ describe('Bad uploads', () => {
     expect(t.logs.filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
 
+  it('answers a full disk with 507, logs a warning (no error) and removes the temporary file', async () => {
+    // The temporary file is created for real; then every write to it fails as
+    // on a full disk. Only this upload's writes are affected.
+    const fs = require('node:fs') as typeof import('node:fs');
+    const original = fs.createWriteStream;
+    const spy = jest.spyOn(fs, 'createWriteStream').mockImplementation(((file: string, options: never) => {
+      const stream = original(file, options);
+      if (String(file).startsWith(path.join(uploadDir, 'tmp'))) {
+        stream._write = (_chunk, _encoding, callback) =>
+          callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }));
+      }
+      return stream;
+    }) as typeof fs.createWriteStream);
+    const logsBefore = t.logs.length;
+    try {
+      const res = await post().attach('file', wav(), { filename: 'full.wav', contentType: 'audio/wav' });
+      const body = expectProblem(res, 507);
+      expect(body).toMatchObject({ type: 'https://musicpub.dev/problems#insufficient-storage', title: 'Insufficient Storage' });
+      expect(body.detail).not.toMatch(/ENOSPC/);
+    } finally {
+      spy.mockRestore();
+    }
+    await expectNoTrace();
+    const logged = t.logs.slice(logsBefore);
+    expect(logged.filter((line) => (line.level as number) >= 50)).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 40, code: 'ENOSPC' }));
+  });
+
   it('still serves the next upload after all that', async () => {
     const res = await post().attach('file', wav(), 'fine.wav');
     expect(res.status).toBe(201);

@@ -2,7 +2,8 @@
 // listing, deletion, tenancy and scopes behave. Bad input is in
 // uploads-bad-input.e2e-spec.ts, memory in uploads-memory.e2e-spec.ts.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Response as SuperagentResponse } from 'superagent';
@@ -10,7 +11,7 @@ import type { Response } from 'supertest';
 import { aiff, flac, mp3, wav } from './helpers/audio-fixtures';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { filesUnder } from './helpers/upload-requests';
+import { eventually, filesUnder, listen } from './helpers/upload-requests';
 
 describe('Audio uploads', () => {
   let t: TestApp;
@@ -102,6 +103,22 @@ describe('Audio uploads', () => {
       expect(body.problems).toEqual(['sample-rate-too-low', 'bit-depth-too-low', 'not-stereo', 'too-short']);
     });
 
+    it('rejects a WAV whose data stops at 5.1 s of the 10 s its header declares as truncated, with the duration it holds', async () => {
+      const whole = wav({ durationMs: 10_000 });
+      const body = await uploaded(whole.subarray(0, 44 + Math.round(5.1 * 44_100) * 4));
+      expect(body).toMatchObject({ status: 'rejected', problems: ['truncated'], format: { durationMs: 5100 } });
+    });
+
+    it('rejects a FLAC that lost its last frames, and one with a header and no frames at all', async () => {
+      const whole = flac({ durationMs: 10_000 });
+      const cut = await uploaded(whole.subarray(0, Math.floor(whole.length * 0.51)), { filename: 'cut.flac' });
+      expect(cut).toMatchObject({ status: 'rejected', problems: ['truncated'] });
+      expect(cut.format.durationMs).toBeLessThan(5200);
+      // STREAMINFO claims 10 s; no frame holds any of it.
+      const headerOnly = await uploaded(whole.subarray(0, 4 + 4 + 34), { filename: 'empty.flac' });
+      expect(headerOnly).toMatchObject({ status: 'rejected', problems: ['too-short', 'truncated'], format: { container: 'FLAC', durationMs: 0 } });
+    });
+
     it('decides the type from the bytes, not the name or declared type', async () => {
       const body = await uploaded(wav(), { filename: 'not-really.mp3', contentType: 'application/octet-stream' });
       expect(body.mimeType).toBe('audio/wav');
@@ -191,6 +208,8 @@ describe('Audio uploads', () => {
       ['bytes=0-99', 0, 99],
       ['bytes=100-', 100, -1],
       ['bytes=-44', -44, -1],
+      // RFC 9110 §14.1.2: a suffix longer than the file selects the whole file.
+      ['bytes=-999999999', 0, -1],
     ])('answers Range %s with 206 and Content-Range', async (range, from, to) => {
       const start = from < 0 ? bytes.length + from : from;
       const end = to < 0 ? bytes.length - 1 : to;
@@ -201,11 +220,46 @@ describe('Audio uploads', () => {
       expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, end + 1))).toBe(0);
     });
 
-    it('answers an unsatisfiable Range with 416 and the size', async () => {
-      const res = await get(`bytes=${bytes.length}-`).expect(416);
+    it.each(['past the end', 'reversed (bytes=10-5)'])('answers a Range %s with 416 and the size', async (label) => {
+      const res = await get(label === 'past the end' ? `bytes=${bytes.length}-` : 'bytes=10-5').expect(416);
       expect(res.headers['content-range']).toBe(`bytes */${bytes.length}`);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse((res.body as Buffer).toString('utf8'))).toMatchObject({ status: 416, title: 'Range Not Satisfiable' });
+    });
+
+    it('names the download with the detected audio extension, never the client\'s (x.html → x.wav)', async () => {
+      const html = await uploaded(wav(), { filename: 'x.html', contentType: 'text/html' });
+      expect(html.filename).toBe('x.html');
+      const res = await t.http.get(`/v1/uploads/${html.id}/content`).set('X-API-Key', org.key).buffer(true).parse(binary).expect(200);
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="x.wav"; filename*=UTF-8''x.wav`);
+    });
+
+    it('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
+      const big = await uploaded(wav());
+      const target = path.join(uploadDir, 'objects', big.id);
+      const openOnTarget = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === target;
+          } catch {
+            return false;
+          }
+        }).length;
+      const base = await listen(t);
+      const { host, port } = new URL(base);
+      const hangUp = () =>
+        new Promise<void>((resolve) => {
+          const socket = connect({ host: host.split(':')[0], port: Number(port) }, () => {
+            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`);
+            // Gone before the server has even looked the upload up.
+            socket.destroy();
+            resolve();
+          });
+          socket.on('error', () => resolve());
+        });
+      for (let i = 0; i < 40; i++) await hangUp();
+      // Before the fix every one stayed open until a garbage collection (DEP0137).
+      expect(await eventually(() => openOnTarget() === 0, 2000)).toBe(true);
     });
 
     it('ignores Range when If-Range names another version', async () => {

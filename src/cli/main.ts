@@ -18,7 +18,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
   db:migrate                           apply prisma/migrations to DATABASE_URL
   org:create --name <name> [--json]    create an organization and its first API key (every scope)
   partner:create --org <orgId> --name <name> [--json]
-                                       create a delivery partner and print its callback signing secret (once)`;
+                                       create a delivery partner and print its callback signing secret (once)
+  partner:rotate-secret --partner <partnerId> [--grace-seconds <n>] [--json]
+                                       give a partner a new secret (printed once); the old one keeps
+                                       verifying for the grace period (default 86400 s, 0 = stop now)`;
 
 class UsageError extends Error {}
 
@@ -60,6 +63,23 @@ async function main(argv: string[]): Promise<void> {
             values.json,
             created,
             `Created partner ${created.partnerId}.\nIts callback signing secret is shown once; store it now:\n${created.secret}`,
+          );
+        });
+        return;
+      }
+      case 'partner:rotate-secret': {
+        const { values } = parseOptions(rest, { partner: { type: 'string' }, 'grace-seconds': { type: 'string' }, json: { type: 'boolean', default: false } });
+        if (!values.partner) throw new UsageError('partner:rotate-secret needs --partner <partnerId>');
+        const graceText = values['grace-seconds'];
+        if (graceText !== undefined && !/^\d{1,7}$/.test(graceText)) throw new UsageError('--grace-seconds must be a whole number of seconds');
+        if (embedded?.owned) await applyMigrations({ connectionString: databaseUrl });
+        await withApp(databaseUrl, async (get) => {
+          const rotated = await get(PartnersService).rotateSecret(values.partner!, graceText === undefined ? undefined : Number(graceText));
+          print(
+            values.json,
+            rotated,
+            `Rotated the secret of partner ${rotated.partnerId}. The new secret is shown once; store it now:\n${rotated.secret}\n` +
+              (rotated.previousSecretExpiresAt ? `The previous secret keeps verifying until ${rotated.previousSecretExpiresAt}.` : 'The previous secret no longer verifies.'),
           );
         });
         return;

@@ -229,8 +229,14 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     ['UPLOAD_MAX_BYTES', '0'],
     ['WEBHOOK_TIMEOUT_MS', 'soon'],
     ['JSON_BODY_LIMIT_BYTES', '100kb'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '1h'],
   ])('%s=%s', (name, value) => {
     expectOneLineNaming(configError({ [name]: value }), name);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expectOneLineNaming(configError({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }), 'HTTP_HEADERS_TIMEOUT_MS');
   });
 
   it.each(['THROTTLE_DEFAULT', 'THROTTLE_UPLOADS', 'THROTTLE_AUTH'])('%s must be <limit>/<seconds>', (name) => {
@@ -257,6 +263,27 @@ describe('loadConfig rejects malformed settings, naming them', () => {
 
   it.each(['WEBHOOKS_ALLOW_HTTP', 'WEBHOOKS_ALLOW_PRIVATE'])('%s must be a boolean', (name) => {
     for (const value of ['yes', 'no', 'on', '2', 'truthy']) expectOneLineNaming(configError({ [name]: value }), name);
+  });
+
+  it('reads LEAK_REPORT_PUBLIC_KEYS as GitHub publishes it (object or array) and refuses anything but EC P-256 PEMs', () => {
+    const entry = { key_identifier: 'kid', key: JWT_PUBLIC_PEM.replace(/\n/g, '\\n'), is_current: true };
+    const fromObject = loadConfig({ LEAK_REPORT_PUBLIC_KEYS: JSON.stringify({ public_keys: [entry] }) }).leakReportPublicKeys;
+    expect(fromObject).toEqual([expect.objectContaining({ keyIdentifier: 'kid', isCurrent: true })]);
+    expect(loadConfig({ LEAK_REPORT_PUBLIC_KEYS: JSON.stringify([entry]) }).leakReportPublicKeys).toHaveLength(1);
+    expect(loadConfig({}).leakReportPublicKeys).toEqual([]);
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    for (const bad of ['{', '{"keys":[]}', JSON.stringify([{ key: JWT_PUBLIC_PEM }]), JSON.stringify([{ key_identifier: 'k', key: 'junk' }]), JSON.stringify([{ key_identifier: 'k', key: ed }])]) {
+      expect(() => loadConfig({ LEAK_REPORT_PUBLIC_KEYS: bad })).toThrow(/LEAK_REPORT_PUBLIC_KEYS/);
+    }
+  });
+
+  it('METRICS_TOKEN is optional, and when set at least 32 token characters (never echoed)', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    const token = randomBytes(32).toString('hex');
+    expect(loadConfig({ METRICS_TOKEN: token }).metricsToken).toBe(token);
+    for (const weak of ['short-token-1234', 'has spaces in it but is long enough to pass', `${'x'.repeat(40)}"`]) {
+      expectOneLineNaming(configError({ METRICS_TOKEN: weak }), 'METRICS_TOKEN', weak);
+    }
   });
 
   it('LOG_LEVEL must be a pino level', () => {

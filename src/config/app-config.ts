@@ -6,7 +6,7 @@
  * missing or weak secret throws a ConfigError whose message is one line naming
  * the variable; development gets safe per-process defaults instead.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, KeyObject, randomBytes } from 'node:crypto';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -17,6 +17,13 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
+/** A public key a secret-scanning partner signs leak reports with (GitHub's published list). */
+export interface LeakReportPublicKey {
+  keyIdentifier: string;
+  key: KeyObject;
+  isCurrent: boolean;
+}
+
 export class AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
@@ -24,6 +31,8 @@ export class AppConfig {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
+  /** A Redis command slower than this fails over to per-instance counting. */
+  redisCommandTimeoutMs: number;
   apiKeyPepper: Buffer;
   /** AES-256-GCM keys by id; `encryptionKeyId` names the one used for new ciphertexts. */
   encryptionKeys: Map<string, Buffer>;
@@ -40,6 +49,10 @@ export class AppConfig {
   uploadDir: string;
   uploadMaxBytes: number;
   jsonBodyLimitBytes: number;
+  /** How long a client may take to send the request headers (server.headersTimeout). */
+  httpHeadersTimeoutMs: number;
+  /** How long a client may take to send the whole request, body included (server.requestTimeout): the slowest upload. */
+  httpRequestTimeoutMs: number;
   webhooksAllowHttp: boolean;
   webhooksAllowPrivate: boolean;
   webhookRetryScheduleMs: number[];
@@ -48,10 +61,26 @@ export class AppConfig {
   webhookWorkers: number;
   /** How often an idle delivery loop looks for due work. */
   webhookPollIntervalMs: number;
+  /** Keys that may sign POST /v1/credential-leaks reports; empty = every report is refused. */
+  leakReportPublicKeys: LeakReportPublicKey[];
+  /** How often the key-expiry job looks for keys to notify about. */
+  keyExpiryCheckIntervalMs: number;
+  /** Security alerts (docs/credentials.md): the thresholds of each rule. */
+  securityAlerts: {
+    cooldownSeconds: number;
+    /** Denied requests (401/403) for one organization within the window that raise an alert. */
+    denials: RateLimit;
+    /** Days an address stays "recent" for a key. */
+    addressMemoryDays: number;
+    /** A rotated key used this close to the end of its grace period raises an alert. */
+    graceEndSeconds: number;
+  };
   corsOrigins: string[];
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   logLevel: string;
+  /** Bearer token for GET /metrics; unset = no metrics route (404). */
+  metricsToken: string | undefined;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -78,6 +107,7 @@ export function loadConfig(env: Env): AppConfig {
   }
   c.databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200);
   c.redisUrl = blankToUndefined(env.REDIS_URL);
+  c.redisCommandTimeoutMs = integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 150, 10, 10_000);
 
   c.apiKeyPepper = secret(env, 'API_KEY_PEPPER', prod);
   const encryption = encryptionKeys(env, prod);
@@ -101,6 +131,12 @@ export function loadConfig(env: Env): AppConfig {
   c.uploadDir = blankToUndefined(env.UPLOAD_DIR) ?? './.data/uploads';
   c.uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
   c.jsonBodyLimitBytes = integer(env, 'JSON_BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 ** 2);
+  c.httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 30_000, 1_000, 600_000);
+  // One hour: a 2 GiB upload (the default limit) needs about 5 Mbit/s to fit.
+  c.httpRequestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 3_600_000, 1_000, 24 * 3_600_000);
+  if (c.httpHeadersTimeoutMs > c.httpRequestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
 
   c.webhooksAllowHttp = bool(env, 'WEBHOOKS_ALLOW_HTTP', false);
   c.webhooksAllowPrivate = bool(env, 'WEBHOOKS_ALLOW_PRIVATE', false);
@@ -109,6 +145,15 @@ export function loadConfig(env: Env): AppConfig {
   c.webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 0, 32);
   c.webhookPollIntervalMs = integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000);
 
+  c.leakReportPublicKeys = leakReportPublicKeys(env, 'LEAK_REPORT_PUBLIC_KEYS');
+  c.keyExpiryCheckIntervalMs = integer(env, 'KEY_EXPIRY_CHECK_INTERVAL_MS', 60_000, 100, 86_400_000);
+  c.securityAlerts = {
+    cooldownSeconds: integer(env, 'SECURITY_ALERT_COOLDOWN_SECONDS', 3600, 1, 30 * 86_400),
+    denials: rateLimit(env, 'SECURITY_ALERT_DENIALS', '20/300'),
+    addressMemoryDays: integer(env, 'SECURITY_ALERT_ADDRESS_MEMORY_DAYS', 30, 1, 365),
+    graceEndSeconds: integer(env, 'SECURITY_ALERT_GRACE_END_SECONDS', 3600, 1, 30 * 86_400),
+  };
+
   c.corsOrigins = list(env.CORS_ORIGINS);
   c.tlsCertFile = blankToUndefined(env.TLS_CERT_FILE);
   c.tlsKeyFile = blankToUndefined(env.TLS_KEY_FILE);
@@ -116,6 +161,12 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
   c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
+  c.metricsToken = blankToUndefined(env.METRICS_TOKEN);
+  // Long enough that guessing it online is hopeless (the route has no rate limit), and
+  // limited to token68 characters (RFC 9110 §11.2) so it fits a Bearer header as is.
+  if (c.metricsToken !== undefined && !/^[A-Za-z0-9._~+/=-]{32,512}$/.test(c.metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. openssl rand -hex 32)');
+  }
   return c;
 }
 
@@ -236,4 +287,37 @@ function durations(env: Env, name: string, fallback: string): number[] {
     throw new ConfigError(`${name} must be a comma-separated list of durations such as 5s,5m,2h`);
   }
   return parts.map((p) => Number(p![1]) * UNIT_MS[p![2]]);
+}
+
+/**
+ * GitHub's secret-scanning key list as published (`{ public_keys: [{ key_identifier, key, is_current }] }`)
+ * or just its array. Every key must be an EC P-256 public key in PEM: the
+ * reports are ECDSA P-256 / SHA-256 signatures.
+ */
+function leakReportPublicKeys(env: Env, name: string): LeakReportPublicKey[] {
+  const raw = blankToUndefined(env[name]);
+  if (raw === undefined) return [];
+  const problem = `${name} must be JSON: { "public_keys": [{ "key_identifier", "key" (PEM, EC P-256), "is_current" }] } or that array`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(problem);
+  }
+  const entries = Array.isArray(parsed) ? parsed : (parsed as { public_keys?: unknown } | null)?.public_keys;
+  if (!Array.isArray(entries)) throw new ConfigError(problem);
+  return entries.map((entry: unknown) => {
+    const { key_identifier: keyIdentifier, key, is_current: isCurrent } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof keyIdentifier !== 'string' || !keyIdentifier || typeof key !== 'string') throw new ConfigError(problem);
+    let object: KeyObject;
+    try {
+      object = createPublicKey(key.replace(/\\n/g, '\n'));
+    } catch {
+      throw new ConfigError(`${name}: the key "${keyIdentifier.slice(0, 80)}" is not a PEM public key`);
+    }
+    if (object.asymmetricKeyType !== 'ec' || object.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ConfigError(`${name}: the key "${keyIdentifier.slice(0, 80)}" is not an EC P-256 key`);
+    }
+    return { keyIdentifier, key: object, isCurrent: isCurrent === true };
+  });
 }

@@ -11,6 +11,7 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { isAddressAllowed } from './ip-allowlist';
 import { hashApiKey, parseApiKey } from './key-format';
 import { KeyStateCache } from './key-state-cache';
+import { SecurityAlerts } from '../../platform/security-alerts/security-alerts';
 import { LastUsedTracker } from './last-used-tracker';
 
 /** What makes a stored key unusable right now, or null when it is usable. */
@@ -33,6 +34,7 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
     private readonly config: AppConfig,
     private readonly repository: ApiKeysRepository,
     private readonly lastUsed: LastUsedTracker,
+    private readonly alerts: SecurityAlerts,
   ) {}
 
   async authenticateKey(presented: string, clientIp: string): Promise<AuthPrincipal> {
@@ -48,7 +50,9 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
       if (!row) throw new Unauthenticated('The API key is not recognised.', 'key_unknown');
       this.cache.put(hashHex, row);
     }
-    return this.principalFor(row, clientIp, 'api_key');
+    const principal = this.principalFor(row, clientIp, 'api_key');
+    this.watch(row, clientIp);
+    return principal;
   }
 
   async authenticateToken(claims: AccessTokenClaims, clientIp: string): Promise<AuthPrincipal> {
@@ -60,6 +64,7 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
     }
     if (row.orgId !== claims.org) throw new Unauthenticated('The access token is invalid.', 'token_invalid');
     const principal = this.principalFor(row, clientIp, 'token');
+    this.watch(row, clientIp);
     // A token carries at most its key's scopes (narrowed at issue time).
     const granted = claims.scope.split(' ').filter((s) => principal.scopes.includes(s as Scope)) as Scope[];
     return { ...principal, scopes: granted, tokenId: claims.jti };
@@ -68,6 +73,17 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
   /** For key management in this process: forget the cached state at once. */
   evict(keyId: string): void {
     this.cache.evict(keyId);
+  }
+
+  /** Security alert rules on each successful use (new address, rotated key near its end); never delays the request. */
+  private watch(row: ApiKey, clientIp: string): void {
+    void this.alerts.keyUsed({
+      orgId: row.orgId,
+      keyId: row.id,
+      ip: clientIp,
+      expiresAt: row.expiresAt,
+      isRotated: () => this.repository.hasSuccessor(row.id),
+    });
   }
 
   private principalFor(row: ApiKey, clientIp: string, credential: AuthPrincipal['credential']): AuthPrincipal {

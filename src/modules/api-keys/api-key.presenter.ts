@@ -54,3 +54,8 @@ export function presentApiKey(row: ApiKey): ApiKeyView {
 export function presentCreatedApiKey(row: ApiKey, key: string, signingSecret?: string): CreatedApiKeyView {
   return { ...presentApiKey(row), key, ...(signingSecret ? { signingSecret } : {}) };
 }
+
+export class RevokeAllResultView {
+  @ApiProperty({ description: 'How many keys were revoked.' }) revoked: number;
+  @ApiProperty({ type: [String] }) keyIds: string[];
+}

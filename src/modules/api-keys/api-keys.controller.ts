@@ -1,12 +1,16 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { actorOf, requestFacts } from '../../platform/audit/audit-draft';
+import { Audited } from '../../platform/audit/audited.decorator';
+import { AuditEventPageView, AuditEventView } from '../audit-events/audit-event.presenter';
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import { Page, PageQuery } from '../../platform/http/pagination';
-import { ApiKeyPageView, ApiKeyView, CreatedApiKeyView } from './api-key.presenter';
+import { ApiKeyPageView, ApiKeyView, CreatedApiKeyView, RevokeAllResultView } from './api-key.presenter';
 import { ApiKeysService } from './api-keys.service';
-import { CreateApiKeyDto, RotateApiKeyDto } from './dto/create-api-key.dto';
+import { ListApiKeysQuery } from './dto/key-policy.dto';
+import { CreateApiKeyDto, RevokeAllApiKeysDto, RotateApiKeyDto } from './dto/create-api-key.dto';
 
 @ApiTags('api-keys')
 @Controller('v1/api-keys')
@@ -26,8 +30,26 @@ export class ApiKeysController {
   @Get()
   @Scopes('keys:read')
   @ApiOkResponse({ type: ApiKeyPageView })
-  list(@Principal() principal: AuthPrincipal, @Query() query: PageQuery): Promise<Page<ApiKeyView>> {
-    return this.keys.list(principal, query.limit, query.cursor);
+  list(@Principal() principal: AuthPrincipal, @Query() query: ListApiKeysQuery): Promise<Page<ApiKeyView>> {
+    return this.keys.list(principal, query.limit, query.cursor, query.expiringWithinDays);
+  }
+
+  @Post('revoke-all')
+  @Scopes('keys:write')
+  @HttpCode(200)
+  @Audited({ action: 'api_key.revoke_all', resourceType: 'api_key' })
+  @ApiOperation({ summary: 'Incident response: revoke every live key of the organization at once (the caller\'s own key only with includeSelf).' })
+  @ApiOkResponse({ type: RevokeAllResultView })
+  revokeAll(@Principal() principal: AuthPrincipal, @Body() dto: RevokeAllApiKeysDto, @Req() req: Request): Promise<RevokeAllResultView> {
+    return this.keys.revokeAll(principal, dto, { ...actorOf(principal), ...requestFacts(req) });
+  }
+
+  @Get(':id/activity')
+  @Scopes('keys:read', 'audit:read')
+  @ApiOperation({ summary: 'What this key did: the audit events it, or a token issued from it, is the actor of (newest first).' })
+  @ApiOkResponse({ type: AuditEventPageView })
+  activity(@Principal() principal: AuthPrincipal, @Param('id') id: string, @Query() query: PageQuery): Promise<Page<AuditEventView>> {
+    return this.keys.activity(principal, id, query.limit, query.cursor);
   }
 
   @Get(':id')

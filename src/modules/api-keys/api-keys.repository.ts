@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKey, Prisma } from '../../generated/prisma/client';
+import type { ApiKey, AuditEvent, Prisma } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 
 export interface NewApiKeyRow {
@@ -43,9 +43,14 @@ export class ApiKeysRepository {
     return this.db.tx.apiKey.create({ data: row });
   }
 
-  findPageForOrg(orgId: string, limit: number, afterId?: string): Promise<ApiKey[]> {
+  /** With `expiringBefore`: only live keys whose expiry falls between now and then. */
+  findPageForOrg(orgId: string, limit: number, afterId?: string, expiringBefore?: Date): Promise<ApiKey[]> {
     return this.db.tx.apiKey.findMany({
-      where: { orgId, ...(afterId ? { id: { lt: afterId } } : {}) },
+      where: {
+        orgId,
+        ...(afterId ? { id: { lt: afterId } } : {}),
+        ...(expiringBefore ? { revokedAt: null, expiresAt: { gt: new Date(), lte: expiringBefore } } : {}),
+      },
       orderBy: { id: 'desc' },
       take: limit + 1,
     });
@@ -59,6 +64,52 @@ export class ApiKeysRepository {
   async lockForOrg(orgId: string, id: string): Promise<ApiKey | null> {
     const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM api_keys WHERE id = ${id} AND org_id = ${orgId} FOR UPDATE`;
     return rows.length ? this.db.tx.apiKey.findUnique({ where: { id } }) : null;
+  }
+
+  /** Every live (unrevoked, unexpired) key of the org, locked for the rest of the transaction. */
+  async lockLiveForOrg(orgId: string): Promise<ApiKey[]> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`
+      SELECT id FROM api_keys WHERE org_id = ${orgId} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+      ORDER BY id FOR UPDATE`;
+    return this.db.tx.apiKey.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+  }
+
+  /** One key's audit events as actor (directly or through its tokens), newest first. */
+  findActivityPage(orgId: string, keyId: string, limit: number, afterId?: string): Promise<AuditEvent[]> {
+    return this.db.tx.auditEvent.findMany({
+      where: { orgId, actorId: keyId, actorType: { in: ['api_key', 'token'] }, ...(afterId ? { id: { lt: afterId } } : {}) },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
+  }
+
+  /**
+   * Marks up to `limit` keys as notified for `threshold` and returns them:
+   * `expiring` — live keys inside their organization's notice window;
+   * `expired` — keys whose expiry has passed. Rotated keys are left out (their
+   * successor carries on; the expiry is the rotation's grace ending). SKIP
+   * LOCKED and the marker make each notice go out once, whichever instance runs.
+   */
+  async claimExpiryNotices(threshold: 'expiring' | 'expired', limit: number): Promise<ApiKey[]> {
+    const rows =
+      threshold === 'expiring'
+        ? await this.db.tx.$queryRaw<Array<{ id: string }>>`
+            UPDATE api_keys AS k SET expiring_notified_at = now()
+            FROM (SELECT d.id FROM api_keys AS d LEFT JOIN key_policies AS p ON p.org_id = d.org_id
+                  WHERE d.revoked_at IS NULL AND d.expiring_notified_at IS NULL AND d.expires_at > now()
+                    AND d.expires_at <= now() + make_interval(days => COALESCE(p.expiry_notice_days, 14))
+                    AND NOT EXISTS (SELECT 1 FROM api_keys AS s WHERE s.rotated_from_id = d.id)
+                  ORDER BY d.expires_at LIMIT ${limit} FOR UPDATE OF d SKIP LOCKED) AS due
+            WHERE k.id = due.id RETURNING k.id`
+        : await this.db.tx.$queryRaw<Array<{ id: string }>>`
+            UPDATE api_keys AS k SET expired_notified_at = now()
+            FROM (SELECT d.id FROM api_keys AS d
+                  WHERE d.revoked_at IS NULL AND d.expired_notified_at IS NULL AND d.expires_at <= now()
+                    AND NOT EXISTS (SELECT 1 FROM api_keys AS s WHERE s.rotated_from_id = d.id)
+                  ORDER BY d.expires_at LIMIT ${limit} FOR UPDATE OF d SKIP LOCKED) AS due
+            WHERE k.id = due.id RETURNING k.id`;
+    if (rows.length === 0) return [];
+    return this.db.tx.apiKey.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { expiresAt: 'asc' } });
   }
 
   hasSuccessor(id: string): Promise<boolean> {

@@ -1,4 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditDraft } from '../../platform/audit/audit-draft';
+import { AuditTrail } from '../../platform/audit/audit-trail';
+import { SecurityAlerts } from '../../platform/security-alerts/security-alerts';
+import { AuditEventView, presentAuditEvent } from '../audit-events/audit-event.presenter';
 import type { ApiKey } from '../../generated/prisma/client';
 import { Forbidden } from '../../platform/auth/auth-errors';
 import type { AuthPrincipal } from '../../platform/auth/principal';
@@ -15,10 +19,20 @@ import { ApiKeyAuthenticator, keyUnusableReason } from './api-key-authenticator'
 import { ApiKeyView, CreatedApiKeyView, presentApiKey, presentCreatedApiKey } from './api-key.presenter';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
-import { IpRange, isRangeWithin, parseCidrList } from './ip-allowlist';
+import { IpRange, parseCidrList } from './ip-allowlist';
+import { IssuerLimits, resolveIssuedLimits } from './issuer-limits';
+import { KeyPolicyService } from './key-policy.service';
 import { generateApiKey, hashApiKey, KeyMode, parseApiKey } from './key-format';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+
+/** Who and where a request came from, for the extra audit events a service writes for it. */
+export type AuditBase = Pick<AuditDraft, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>;
+
+export interface RevokeAllResult {
+  revoked: number;
+  keyIds: string[];
+}
 
 /** A key's signed-request requirement as issued (API.md §1b); an HMAC secret is made at issue time. */
 type SigningSpec = { alg: 'hmac-sha256' } | { alg: 'ed25519'; publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string } };
@@ -44,10 +58,12 @@ export class ApiKeysService {
     private readonly outbox: OutboxWriter,
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly box: SecretBox,
+    private readonly trail: AuditTrail,
+    private readonly policies: KeyPolicyService,
+    private readonly alerts: SecurityAlerts,
   ) {}
 
   async create(principal: AuthPrincipal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    this.assertCanGrant(principal, dto.scopes);
     const errors: FieldError[] = [];
     const expiresAt = dto.expiresAt == null ? null : new Date(dto.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now()) errors.push({ field: 'expiresAt', message: 'expiresAt must be in the future' });
@@ -56,22 +72,29 @@ export class ApiKeysService {
       for (const entry of parsedIps.invalid) errors.push({ field: 'allowedIps', message: `"${entry.slice(0, 64)}" is not an IPv4/IPv6 address or CIDR range` });
     }
     const signing = signingSpecOf(dto, errors);
+    const policyLimit = await this.policies.latestExpiry(principal.orgId);
+    if (policyLimit && expiresAt && expiresAt > policyLimit.at) {
+      errors.push({ field: 'expiresAt', message: `the organization's key policy allows keys of at most ${policyLimit.days} days: expiresAt must be no later than ${policyLimit.at.toISOString()}` });
+    }
     if (errors.length || !parsedIps.ok) throw new BadRequest('The request is invalid.', errors);
 
-    const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
-    const limits = inheritCallerLimits(caller, parsedIps.ranges, expiresAt);
-    // Like an allowlist, the signing requirement is a limit a key cannot shed by minting another.
-    if (caller?.signatureAlg && !signing) {
-      throw new Forbidden('A key that requires signed requests can only create keys that require them too; set requireSignedRequests.');
-    }
+    const caller = await this.callerKey(principal);
+    const limits = resolveIssuedLimits(issuerLimitsOf(principal, caller), {
+      scopes: dto.scopes,
+      // Omitted (or empty) allowlist and expiry take the creator's own.
+      allowedIps: parsedIps.ranges.length > 0 ? parsedIps.ranges : 'inherit',
+      expiresAt: expiresAt ?? 'inherit',
+      signed: signing !== undefined,
+    });
     return this.db.withTransaction(() =>
       this.issue({
         orgId: principal.orgId,
         name: dto.name,
-        mode: (caller?.mode as KeyMode | undefined) ?? 'live',
+        mode: caller.mode as KeyMode,
         scopes: dto.scopes,
         allowedIps: limits.allowedIps,
-        expiresAt: limits.expiresAt,
+        // Under an age limit an omitted expiry is the longest the policy allows.
+        expiresAt: earliest(limits.expiresAt, policyLimit?.at ?? null),
         createdById: principal.keyId,
         signing,
       }),
@@ -83,8 +106,9 @@ export class ApiKeysService {
     return this.issue({ orgId, name: 'Initial admin key', mode, scopes: [...SCOPES], allowedIps: [], expiresAt: null });
   }
 
-  async list(principal: AuthPrincipal, limit: number, cursor?: string): Promise<Page<ApiKeyView>> {
-    const rows = await this.repository.findPageForOrg(principal.orgId, limit, decodeCursor(cursor));
+  async list(principal: AuthPrincipal, limit: number, cursor?: string, expiringWithinDays?: number): Promise<Page<ApiKeyView>> {
+    const expiringBefore = expiringWithinDays === undefined ? undefined : new Date(Date.now() + expiringWithinDays * 86_400_000);
+    const rows = await this.repository.findPageForOrg(principal.orgId, limit, decodeCursor(cursor), expiringBefore);
     return toPage(rows, limit, presentApiKey);
   }
 
@@ -107,7 +131,18 @@ export class ApiKeysService {
     const created = await this.db.withTransaction(async () => {
       const old = await this.repository.lockForOrg(principal.orgId, id);
       if (!old) throw new NotFound('API key');
-      this.assertCanGrant(principal, old.scopes);
+      // The successor copies the old key's limits exactly; the caller must be able to issue such a key itself.
+      // Under an age limit it gets a fresh maximum lifetime instead (rotating is how keys stay within it),
+      // no longer than the caller's own.
+      const caller = await this.callerKey(principal);
+      const policyLimit = await this.policies.latestExpiry(principal.orgId);
+      const successorExpiry = policyLimit ? earliest(policyLimit.at, caller.expiresAt) : old.expiresAt;
+      resolveIssuedLimits(issuerLimitsOf(principal, caller), {
+        scopes: old.scopes,
+        allowedIps: parsedRanges(old.allowedIps),
+        expiresAt: successorExpiry,
+        signed: old.signatureAlg !== null,
+      });
       const unusable = keyUnusableReason(old);
       if (unusable) throw new Conflict(`The API key is ${unusable}; only an active key can be rotated.`);
       if (await this.repository.hasSuccessor(old.id)) throw new Conflict('The API key has already been rotated; rotate its successor instead.');
@@ -121,7 +156,7 @@ export class ApiKeysService {
         mode: old.mode as KeyMode,
         scopes: old.scopes,
         allowedIps: old.allowedIps,
-        expiresAt: old.expiresAt,
+        expiresAt: successorExpiry,
         rotatedFromId: old.id,
         createdById: principal.keyId,
         signing: rotatedSigningSpec(old),
@@ -147,6 +182,96 @@ export class ApiKeysService {
       await this.outbox.record(principal.orgId, 'api_key.revoked', eventData(revoked));
     });
     this.authenticator.evict(id);
+  }
+
+  /**
+   * Incident response: every live key of the organization revoked in one
+   * transaction, each with its own audit event and `api_key.revoked` event.
+   * The caller's own key is spared unless `includeSelf`, so the responder
+   * keeps a way in (and `exceptKeyId` may spare one more, say a fresh key
+   * made for the recovery). Like a single revocation it needs every scope of
+   * each key it revokes: a narrow key cannot switch off broader ones.
+   */
+  async revokeAll(principal: AuthPrincipal, options: { exceptKeyId?: string | null; includeSelf?: boolean | null }, audit: AuditBase): Promise<RevokeAllResult> {
+    const revokedIds = await this.db.withTransaction(async () => {
+      if (options.exceptKeyId != null && !(await this.repository.findOneForOrg(principal.orgId, options.exceptKeyId))) throw new NotFound('API key');
+      const spared = new Set([options.exceptKeyId, options.includeSelf === true ? null : principal.keyId].filter((id) => id != null));
+      const targets = (await this.repository.lockLiveForOrg(principal.orgId)).filter((key) => !spared.has(key.id));
+      const missing = [...new Set(targets.flatMap((key) => missingScopes(principal.scopes, key.scopes as Scope[])))];
+      if (missing.length > 0) {
+        throw new Forbidden(`A credential can only revoke keys whose scopes it holds; this one lacks: ${missing.join(', ')}.`, { missingScopes: missing });
+      }
+      const now = new Date();
+      for (const key of targets) {
+        const revoked = await this.repository.update(principal.orgId, key.id, { revokedAt: now });
+        await this.outbox.record(principal.orgId, 'api_key.revoked', eventData(revoked));
+        await this.trail.append({
+          ...audit,
+          orgId: principal.orgId,
+          action: 'api_key.revoke',
+          resourceType: 'api_key',
+          resourceId: key.id,
+          outcome: 'success',
+          statusCode: 200,
+          changes: { via: 'revoke-all' },
+        });
+      }
+      return targets.map((key) => key.id);
+    });
+    for (const id of revokedIds) this.authenticator.evict(id);
+    return { revoked: revokedIds.length, keyIds: revokedIds };
+  }
+
+  /**
+   * A token a secret-scanning partner found in public: true when it is a key
+   * this server issued. A live one is revoked at once (its tokens die like
+   * any revoked key's), and the owning organization gets `api_key.leaked`
+   * and an audit event carrying where it was found, whether or not the key
+   * still worked.
+   */
+  async handleReportedLeak(token: string, report: { type: string; url: string | null; source: string | null }, audit: Omit<AuditBase, 'actorType' | 'actorId'>): Promise<boolean> {
+    if (!parseApiKey(token)) return false;
+    const hash = new Uint8Array(hashApiKey(this.config.apiKeyPepper, token));
+    const found = await this.db.withTransaction(async () => {
+      const match = await this.repository.findForAuthentication(hash);
+      const key = match && (await this.repository.lockForOrg(match.orgId, match.id));
+      if (!key) return null;
+      const live = keyUnusableReason(key) === null;
+      const row = live ? await this.repository.update(key.orgId, key.id, { revokedAt: new Date() }) : key;
+      if (live) await this.outbox.record(key.orgId, 'api_key.revoked', eventData(row));
+      await this.outbox.record(key.orgId, 'api_key.leaked', { ...eventData(row), revokedByReport: live, url: report.url, source: report.source });
+      await this.trail.append({
+        ...audit,
+        orgId: key.orgId,
+        actorType: 'system',
+        actorId: 'secret-scanning',
+        action: 'api_key.leaked',
+        resourceType: 'api_key',
+        resourceId: key.id,
+        outcome: 'success',
+        statusCode: 200,
+        changes: { url: report.url, source: report.source, tokenType: report.type, revoked: live },
+      });
+      await this.alerts.raiseInTransaction({
+        orgId: key.orgId,
+        rule: 'leaked_key',
+        subject: key.id,
+        keyId: key.id,
+        requestId: audit.requestId,
+        detail: live ? 'The key was reported leaked and has been revoked.' : 'A key that no longer works was reported leaked.',
+        facts: { url: report.url, source: report.source, revoked: live },
+      });
+      return key;
+    });
+    if (found) this.authenticator.evict(found.id);
+    return found !== null;
+  }
+
+  /** What a key did: the audit events it (or a token issued from it) is the actor of, newest first. */
+  async activity(principal: AuthPrincipal, id: string, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
+    await this.findOrThrow(principal.orgId, id);
+    const rows = await this.repository.findActivityPage(principal.orgId, id, limit, decodeCursor(cursor));
+    return toPage(rows, limit, presentAuditEvent);
   }
 
   private async issue(spec: KeySpec, event: 'api_key.created' | 'api_key.rotated' = 'api_key.created'): Promise<CreatedApiKeyView> {
@@ -182,6 +307,14 @@ export class ApiKeysService {
     }
   }
 
+  /** The key behind the calling credential (for a token, the key it was issued from). */
+  private async callerKey(principal: AuthPrincipal): Promise<ApiKey> {
+    const caller = await this.repository.findOneForOrg(principal.orgId, principal.keyId);
+    // Authentication just found it; its absence would be a wiring bug, never a reason to drop the caller's limits.
+    if (!caller) throw new Error(`The calling API key ${principal.keyId} is missing`);
+    return caller;
+  }
+
   private async findOrThrow(orgId: string, id: string): Promise<ApiKey> {
     const row = await this.repository.findOneForOrg(orgId, id);
     if (!row) throw new NotFound('API key');
@@ -189,34 +322,21 @@ export class ApiKeysService {
   }
 }
 
-/**
- * A key cannot mint a key that escapes its own limits: under an IP allowlist
- * every new range must lie inside the creator's (none given = the creator's),
- * and an expiring creator's keys expire no later than it does.
- */
-function inheritCallerLimits(
-  caller: ApiKey | null,
-  requested: IpRange[],
-  requestedExpiry: Date | null,
-): { allowedIps: string[]; expiresAt: Date | null } {
-  let allowedIps = requested.map((r) => r.cidr);
-  if (caller && caller.allowedIps.length > 0) {
-    const parsed = parseCidrList(caller.allowedIps);
-    const callerRanges = parsed.ok ? parsed.ranges : [];
-    if (requested.length === 0) allowedIps = callerRanges.map((r) => r.cidr);
-    const outside = requested.filter((r) => !isRangeWithin(r, callerRanges));
-    if (outside.length > 0) {
-      throw new Forbidden(`A key can only allow addresses its own allowlist allows; outside it: ${outside.map((r) => r.cidr).join(', ')}.`);
-    }
-  }
-  let expiresAt = requestedExpiry;
-  if (caller?.expiresAt) {
-    if (expiresAt && expiresAt > caller.expiresAt) {
-      throw new Forbidden('A key cannot outlive the key that creates it; choose an expiresAt no later than yours.');
-    }
-    expiresAt ??= caller.expiresAt;
-  }
-  return { allowedIps, expiresAt };
+/** The earlier of two expiries, null being "never". */
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
+function issuerLimitsOf(principal: AuthPrincipal, caller: ApiKey): IssuerLimits {
+  return { scopes: principal.scopes, allowedIps: caller.allowedIps, expiresAt: caller.expiresAt, signed: caller.signatureAlg !== null };
+}
+
+function parsedRanges(cidrs: string[]): IpRange[] {
+  const parsed = parseCidrList(cidrs);
+  if (!parsed.ok) throw new Error('An API key has an unreadable stored allowlist');
+  return parsed.ranges;
 }
 
 /** The requested signing requirement, or field errors when it is inconsistent (API.md §1b, §2). */
@@ -249,7 +369,7 @@ function rotatedSigningSpec(old: ApiKey): SigningSpec | undefined {
   return undefined;
 }
 
-function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {
+export function eventData(row: ApiKey): { id: string; name: string; prefix: string; scopes: string[]; rotatedFromId: string | null; revokedAt: string | null } {
   return {
     id: row.id,
     name: row.name,

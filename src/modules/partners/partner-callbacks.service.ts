@@ -37,7 +37,8 @@ const MAX_WEBHOOK_ID = 255;
 
 /**
  * Inbound partner callbacks (API.md §6), in this order:
- * 1. authenticate — the partner's secret verifies the Standard Webhooks
+ * 1. authenticate — the partner's secret (or, during a rotation's grace
+ *    period, its previous one) verifies the Standard Webhooks
  *    signature over the raw body, timestamp within ±5 minutes, constant-time
  *    compare. An unknown partner fails exactly like a bad signature (same
  *    status, same reason, a dummy secret so the work done is alike), so the
@@ -76,7 +77,13 @@ export class PartnerCallbacksService {
     const partner = looksLikeId('ptn', partnerId) ? await this.partners.findForCallback(partnerId) : null;
     if (partner) identified({ partnerId: partner.id, orgId: partner.orgId });
     const secret = partner ? this.box.open(partner.secretSealed, partnerSecretContext(partner.id)) : this.dummySecret;
-    const verified = verifyStandardWebhook(secret, headers, rawBody?.toString('utf8') ?? '', Math.floor(Date.now() / 1000));
+    const text = rawBody?.toString('utf8') ?? '';
+    const now = Math.floor(Date.now() / 1000);
+    let verified = verifyStandardWebhook(secret, headers, text, now);
+    // During a secret rotation's grace period the previous secret verifies too.
+    if (!verified.ok && verified.reason === 'no_matching_signature' && partner?.previousSecretSealed && partner.previousSecretExpiresAt && partner.previousSecretExpiresAt > new Date()) {
+      verified = verifyStandardWebhook(this.box.open(partner.previousSecretSealed, partnerSecretContext(partner.id)), headers, text, now);
+    }
     if (!verified.ok) throw new CallbackUnauthenticated(verified.reason);
     if (!partner) throw new CallbackUnauthenticated('no_matching_signature');
     if (verified.id.length > MAX_WEBHOOK_ID) {

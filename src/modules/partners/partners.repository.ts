@@ -24,6 +24,15 @@ export class PartnersRepository {
     return this.db.tx.partner.findUnique({ where: { id } });
   }
 
+  async lockForRotation(id: string): Promise<Partner | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM partners WHERE id = ${id} FOR UPDATE`;
+    return rows.length ? this.db.tx.partner.findUnique({ where: { id } }) : null;
+  }
+
+  replaceSecret(id: string, data: { secretSealed: string; previousSecretSealed: string | null; previousSecretExpiresAt: Date | null }): Promise<Partner> {
+    return this.db.tx.partner.update({ where: { id }, data });
+  }
+
   /**
    * Claims a callback's webhook-id for processing in `tx`: true the first
    * time; false when it was already processed (a replay). A concurrent

@@ -23,6 +23,7 @@ import { ListReleasesQuery } from './dto/list-releases.query';
 import { UpdateReleaseDto } from './dto/update-release.dto';
 import { releaseEtag, ReleaseListItemView, ReleasePageView, ReleaseView } from './release.presenter';
 import { ReleasesService } from './releases.service';
+import { NoInput } from '../../platform/http/no-input.decorator';
 
 const WITH_ETAG: ApiResponseOptions = {
   type: ReleaseView,
@@ -105,6 +106,7 @@ export class ReleasesController {
     @Param('id') id: string,
     @IfMatch() ifMatch: IfMatchCondition | undefined,
     @Res({ passthrough: true }) res: Response,
+    @NoInput() _input: void,
   ): Promise<ReleaseView> {
     return withEtag(res, await this.releases.submit(principal.orgId, id, ifMatch));
   }

@@ -4,6 +4,9 @@
 // depth, channels and duration. Both are ESM-only packages; the compiled app
 // (CommonJS on Node 24) and Jest load them through require(esm).
 //
+// The duration and whether the file is cut short are measured from the
+// audio actually present (audio-completeness.ts), not from the header.
+//
 // Outcomes: `audio` (a supported container and codec whose header makes
 // sense), `unsupported` (anything else: the client should send another
 // format → 415), or `corrupt` (the bytes claim a supported format but its
@@ -12,6 +15,7 @@
 import { open } from 'node:fs/promises';
 import type * as FileType from 'file-type/source/index';
 import { parseFile } from 'music-metadata';
+import { measureCompleteness } from './audio-completeness';
 import type { AudioFormat, Container } from './distribution-rules';
 
 // Types only: under moduleResolution "node10" TypeScript cannot see through
@@ -78,13 +82,16 @@ export async function inspectAudio(path: string): Promise<AudioInspection> {
   if (!isWhole(channels, 1, MAX_CHANNELS)) return corrupt('its channel count is missing or impossible');
   const bitsPerSample = codec.lossless ? parsed.bitsPerSample : null;
   if (bitsPerSample !== null && !isWhole(bitsPerSample, 1, MAX_BITS_PER_SAMPLE)) return corrupt('its bit depth is missing or impossible');
-  const durationMs = duration === undefined ? NaN : Math.round(duration * 1000);
+  // The duration is what the file holds, not what its header claims: a cut
+  // file still declares its full length.
+  const measured = await measureCompleteness(container, path);
+  const durationMs = measured ? measured.durationMs : duration === undefined ? NaN : Math.round(duration * 1000);
   if (!isWhole(durationMs, 0, MAX_DURATION_MS)) return corrupt('its duration is missing or impossible');
 
   return {
     kind: 'audio',
     mimeType,
-    format: { container, codec: codec.name, lossless: codec.lossless, sampleRate, bitsPerSample, channels, durationMs },
+    format: { container, codec: codec.name, lossless: codec.lossless, sampleRate, bitsPerSample, channels, durationMs, truncated: measured?.truncated ?? false },
   };
 }
 

@@ -8,6 +8,7 @@ const cdQuality: AudioFormat = {
   bitsPerSample: 16,
   channels: 2,
   durationMs: 1_000,
+  truncated: false,
 };
 
 describe('distributionProblems', () => {
@@ -33,13 +34,14 @@ describe('distributionProblems', () => {
     ['mono', { channels: 1 }, 'not-stereo'],
     ['surround', { channels: 6 }, 'not-stereo'],
     ['a short file', { durationMs: 999 }, 'too-short'],
+    ['a file that stops before its header says', { truncated: true }, 'truncated'],
   ])('names %s', (_label, change, problem) => {
     expect(distributionProblems({ ...cdQuality, ...change })).toEqual([problem]);
   });
 
   it('lists every broken rule at once, in a stable order', () => {
-    const phoneMemo: AudioFormat = { container: 'MP3', codec: 'MPEG-2 Layer III', lossless: false, sampleRate: 22_050, bitsPerSample: null, channels: 1, durationMs: 500 };
-    expect(distributionProblems(phoneMemo)).toEqual(['lossy', 'sample-rate-too-low', 'not-stereo', 'too-short']);
+    const phoneMemo: AudioFormat = { container: 'MP3', codec: 'MPEG-2 Layer III', lossless: false, sampleRate: 22_050, bitsPerSample: null, channels: 1, durationMs: 500, truncated: true };
+    expect(distributionProblems(phoneMemo)).toEqual(['lossy', 'sample-rate-too-low', 'not-stereo', 'too-short', 'truncated']);
     expect(uploadStatusFor(distributionProblems(phoneMemo))).toBe('rejected');
   });
 });

@@ -15,7 +15,10 @@ export interface AudioFormat {
   /** Null for lossy codecs, which have no bit depth. */
   bitsPerSample: number | null;
   channels: number;
+  /** Measured from the audio present, not taken from the header's claim. */
   durationMs: number;
+  /** The header declares more audio than the file holds (audio-completeness.ts). */
+  truncated: boolean;
 }
 
 export const UPLOAD_STATUSES = ['accepted', 'rejected'] as const;
@@ -28,6 +31,7 @@ export const DISTRIBUTION_RULES = {
   'bit-depth-too-low': 'the bit depth must be at least 16 bits',
   'not-stereo': 'the audio must have exactly 2 channels (stereo)',
   'too-short': 'the audio must last at least 1 second',
+  truncated: 'the file must hold all the audio its header declares (it stops early: cut in transit or by the encoder)',
 } as const;
 export type DistributionProblem = keyof typeof DISTRIBUTION_RULES;
 
@@ -45,6 +49,7 @@ export function distributionProblems(format: AudioFormat): DistributionProblem[]
   if (format.lossless && (format.bitsPerSample ?? 0) < MIN_BITS_PER_SAMPLE) problems.push('bit-depth-too-low');
   if (format.channels !== REQUIRED_CHANNELS) problems.push('not-stereo');
   if (format.durationMs < MIN_DURATION_MS) problems.push('too-short');
+  if (format.truncated) problems.push('truncated');
   return problems;
 }
 

@@ -10,7 +10,7 @@ import { TrackAudioService } from './track-audio.service';
 /** A track's audio upload (API.md §3). A change of the track, so of its draft release. */
 @ApiTags('releases')
 @ApiNotFoundResponse({ description: 'No such release, track or upload in your organization.' })
-@ApiConflictResponse({ description: 'The release is not a draft.' })
+@ApiConflictResponse({ description: 'The release is not a draft, or (PUT) the upload is already the audio of another track (upload-already-attached).' })
 @Controller('v1/releases/:releaseId/tracks/:trackId/audio')
 export class TrackAudioController {
   constructor(private readonly trackAudio: TrackAudioService) {}

@@ -5,7 +5,8 @@ import { UploadsService } from './uploads.service';
 
 /**
  * A track's audio (API.md §3 `PUT /v1/releases/:id/tracks/:trackId/audio`):
- * only an accepted upload of the same organization, only on a draft. The
+ * only an accepted upload of the same organization that no other track
+ * uses, only on a draft. The
  * track change itself (release lock, version bump, `track.updated`) is
  * TracksService.setAudio's; this adds the uploads module's rule, checked in
  * the same transaction.
@@ -21,8 +22,9 @@ export class TrackAudioService {
   setAudio(orgId: string, releaseId: string, trackId: string, uploadId: string | null): Promise<TrackView> {
     if (uploadId === null) return this.tracks.setAudio(orgId, releaseId, trackId, null);
     return this.tracks.setAudio(orgId, releaseId, trackId, uploadId, {
-      // 404 or 422 for an upload that cannot be attached; locks it (FOR SHARE) until commit, so it cannot be deleted meanwhile.
-      beforeChange: () => this.uploads.assertAttachable(orgId, uploadId),
+      // 404, 422 or 409 for an upload that cannot be attached; locks it until
+      // commit, so it can be neither deleted nor attached elsewhere meanwhile.
+      beforeChange: () => this.uploads.assertAttachable(orgId, uploadId, trackId),
     });
   }
 }

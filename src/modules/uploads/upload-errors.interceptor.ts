@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest, DomainError } from '../../platform/errors/domain-errors';
+import { isOutOfStorage } from '../../platform/errors/error-rendering';
 import { fileSettled } from './hashing-temp-file-engine';
 
 /**
@@ -36,7 +37,8 @@ export class UploadErrorsInterceptor implements NestInterceptor {
     if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') {
       return new BadRequest('Send exactly one file, in the part named "file".', [{ field: 'file', message: 'exactly one file part named "file"' }]);
     }
-    if (error instanceof HttpException || error instanceof DomainError || req.complete) return error;
+    // A full disk is the server's condition even when it cut the upload short (507).
+    if (error instanceof HttpException || error instanceof DomainError || isOutOfStorage(error) || req.complete) return error;
     return new BadRequest('The upload was interrupted before the request body was complete; nothing was kept.');
   }
 }

@@ -1,4 +1,4 @@
-import { attachmentDisposition, sanitizeUploadFilename } from './upload-filename';
+import { attachmentDisposition, downloadFilename, sanitizeUploadFilename } from './upload-filename';
 
 describe('sanitizeUploadFilename', () => {
   it('keeps an ordinary name', () => {
@@ -71,5 +71,29 @@ describe('attachmentDisposition', () => {
   it('never lets a quote, backslash or percent sequence into the fallback', () => {
     const header = attachmentDisposition(`it's 100%25 "x" \\ (live)*.wav`);
     expect(header).toBe(`attachment; filename="it's 100_25 _x_ _ (live)*.wav"; filename*=UTF-8''it%27s%20100%2525%20%22x%22%20%5C%20%28live%29%2A.wav`);
+  });
+});
+
+describe('downloadFilename', () => {
+  it.each([
+    ['x.html', 'audio/wav', 'x.wav'],
+    ['x.HTML', 'audio/flac', 'x.flac'],
+    ['song.exe', 'audio/mpeg', 'song.mp3'],
+    ['So What.wav', 'audio/wav', 'So What.wav'],
+    ['Take 2.WAV', 'audio/wav', 'Take 2.WAV'],
+    ['master.aif', 'audio/aiff', 'master.aif'],
+    ['master.wav', 'audio/flac', 'master.flac'],
+    ['Track 1. Intro', 'audio/wav', 'Track 1. Intro.wav'],
+    ['audio', 'audio/aiff', 'audio.aiff'],
+    ['archive.tar.gz', 'audio/wav', 'archive.tar.wav'],
+    ['.html', 'audio/wav', 'audio.wav'],
+  ])('%s (%s) downloads as %s', (stored, mimeType, expected) => {
+    expect(downloadFilename(stored, mimeType)).toBe(expected);
+  });
+
+  it('stays within the length limit', () => {
+    const name = downloadFilename(`${'a'.repeat(198)}.h`, 'audio/flac');
+    expect(name.endsWith('.flac')).toBe(true);
+    expect(Array.from(name).length).toBeLessThanOrEqual(200);
   });
 });

@@ -48,6 +48,33 @@ function truncateKeepingExtension(name: string): string {
   return stem + extension.join('');
 }
 
+/** The extensions each detected media type may carry; the first is the one given. */
+const AUDIO_EXTENSIONS: Record<string, readonly string[]> = {
+  'audio/wav': ['.wav', '.wave'],
+  'audio/aiff': ['.aiff', '.aif', '.aifc'],
+  'audio/flac': ['.flac'],
+  'audio/mpeg': ['.mp3'],
+};
+// What a file manager would take for an extension: a dot and a few letters or digits.
+const EXTENSION = /\.[A-Za-z0-9]{1,16}$/;
+
+/**
+ * The name a download is offered under: the stored name with an extension
+ * that matches the type detected from the bytes. The client's own extension
+ * never survives when it says something else (`x.html` → `x.wav`), so a
+ * browser or file manager that goes by the name cannot be told to open the
+ * audio as a page or a program.
+ */
+export function downloadFilename(filename: string, mimeType: string): string {
+  const extensions = AUDIO_EXTENSIONS[mimeType];
+  if (!extensions) throw new Error(`no download extension for ${mimeType}`);
+  const current = EXTENSION.exec(filename)?.[0];
+  if (current && extensions.includes(current.toLowerCase())) return filename;
+  const stem = (current ? filename.slice(0, -current.length) : filename).replace(/[\s.]+$/, '');
+  const withExtension = (stem === '' ? FALLBACK : stem) + extensions[0];
+  return truncateKeepingExtension(withExtension);
+}
+
 /**
  * `Content-Disposition: attachment` for a stored filename (RFC 6266 §4): an
  * ASCII `filename` for old clients and the exact name as `filename*` in

@@ -27,7 +27,12 @@ export class UploadView {
       .join('; ')}.`,
   })
   problems: string[];
-  @ApiProperty({ type: String, nullable: true, description: 'The track named in the upload form, if any.' }) trackId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The track whose audio this upload is (PUT /v1/releases/:id/tracks/:trackId/audio); until it is attached, the track named in the upload form, if any.',
+  })
+  trackId: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -36,7 +41,7 @@ export class UploadPageView {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
-export function presentUpload(row: Upload): UploadView {
+export function presentUpload(row: Upload & { attachedTo?: { id: string } | null }): UploadView {
   return {
     id: row.id,
     filename: row.filename,
@@ -53,7 +58,8 @@ export function presentUpload(row: Upload): UploadView {
     },
     status: row.status as UploadStatus,
     problems: row.problems,
-    trackId: row.trackId,
+    // An upload is the audio of at most one track: that one, once attached.
+    trackId: row.attachedTo?.id ?? row.trackId,
     createdAt: row.createdAt.toISOString(),
   };
 }

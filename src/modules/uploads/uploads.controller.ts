@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   Body,
@@ -47,7 +48,7 @@ import { ListUploadsQuery } from './dto/list-uploads.query';
 import type { ReceivedFile } from './hashing-temp-file-engine';
 import { UploadErrorsInterceptor } from './upload-errors.interceptor';
 import { UploadPageView, UploadView } from './upload.presenter';
-import { attachmentDisposition } from './upload-filename';
+import { attachmentDisposition, downloadFilename } from './upload-filename';
 import { UploadsService } from './uploads.service';
 import { contentDigestIsOfSignedBody } from '../../platform/auth/signatures/streamed-body-digest';
 
@@ -122,13 +123,13 @@ export class UploadsController {
   @ApiHeader({ name: 'If-Range', required: false, description: 'The ETag (or Last-Modified) of the copy being resumed.' })
   @ApiOkResponse({ description: 'The whole file, as an attachment, with the Content-Type decided at upload.' })
   @ApiResponse({ status: 206, description: 'The requested range, with Content-Range.' })
-  @ApiResponse({ status: 416, description: 'The range starts past the end; Content-Range gives the size.' })
+  @ApiResponse({ status: 416, description: 'The range starts past the end, or ends before it starts (bytes=10-5); Content-Range gives the size.' })
   async content(@Principal() principal: AuthPrincipal, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const upload = await this.uploads.get(principal.orgId, id);
     const validators = { etag: `"${upload.sha256}"`, lastModified: new Date(upload.createdAt).toUTCString() };
     const selection = selectByteRange(req.headers.range, upload.size, header(req.headers['if-range']), validators);
     if (selection.kind === 'unsatisfiable') {
-      throw new DomainError(416, `The file has ${upload.size} bytes; the requested range starts past its end.`, {
+      throw new DomainError(416, `The file has ${upload.size} bytes; the requested range starts past its end or ends before it starts.`, {
         type: problemType('range-not-satisfiable'),
         title: 'Range Not Satisfiable',
         headers: { 'Content-Range': unsatisfiedContentRange(upload.size) },
@@ -136,13 +137,17 @@ export class UploadsController {
     }
     const range = selection.kind === 'partial' ? selection.range : undefined;
     const stream = await this.uploads.openContent(principal.orgId, upload.id, range);
+    // A client that hung up while the upload was looked up is gone before the
+    // pipe below exists: the file must be closed now, not when GC finds it.
+    if (closeWithResponse(res, stream)) return;
 
     res.status(range ? 206 : 200);
     res.set({
       // Decided from the bytes at upload; nosniff keeps browsers from second-guessing it.
       'Content-Type': upload.mimeType,
       'X-Content-Type-Options': 'nosniff',
-      'Content-Disposition': attachmentDisposition(upload.filename),
+      // Named with the extension of the detected type, whatever the client called it.
+      'Content-Disposition': attachmentDisposition(downloadFilename(upload.filename, upload.mimeType)),
       'Content-Length': String(range ? range.end - range.start + 1 : upload.size),
       'Accept-Ranges': 'bytes',
       ETag: validators.etag,
@@ -173,6 +178,19 @@ export class UploadsController {
   async delete(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
     await this.uploads.delete(principal.orgId, id);
   }
+}
+
+/**
+ * Destroys `stream` (closing its file) once the response closes, however it
+ * ends; true when the response is already closed and the stream destroyed.
+ */
+function closeWithResponse(res: Response, stream: Readable): boolean {
+  if (res.destroyed || res.socket === null || res.socket.destroyed) {
+    stream.destroy();
+    return true;
+  }
+  res.once('close', () => stream.destroy());
+  return false;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

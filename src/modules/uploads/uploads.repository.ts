@@ -3,7 +3,11 @@ import type { Prisma, Upload } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 import type { UploadStatus } from './distribution-rules';
 
-export type NewUpload = Omit<Prisma.UploadUncheckedCreateInput, 'orgId' | 'createdAt' | 'tracks'>;
+export type NewUpload = Omit<Prisma.UploadUncheckedCreateInput, 'orgId' | 'createdAt' | 'attachedTo'>;
+
+/** An upload with the track it is attached to, if any (what the API shows as its trackId). */
+export type UploadRow = Upload & { attachedTo: { id: string } | null };
+const WITH_ATTACHMENT = { attachedTo: { select: { id: true } } } as const;
 
 /**
  * Table access for uploads. Every method takes the caller's org id and puts
@@ -13,17 +17,18 @@ export type NewUpload = Omit<Prisma.UploadUncheckedCreateInput, 'orgId' | 'creat
 export class UploadsRepository {
   constructor(private readonly db: Db) {}
 
-  create(orgId: string, upload: NewUpload): Promise<Upload> {
-    return this.db.tx.upload.create({ data: { ...upload, orgId } });
+  create(orgId: string, upload: NewUpload): Promise<UploadRow> {
+    return this.db.tx.upload.create({ data: { ...upload, orgId }, include: WITH_ATTACHMENT });
   }
 
-  findOneForOrg(orgId: string, id: string): Promise<Upload | null> {
-    return this.db.tx.upload.findFirst({ where: { id, orgId } });
+  findOneForOrg(orgId: string, id: string): Promise<UploadRow | null> {
+    return this.db.tx.upload.findFirst({ where: { id, orgId }, include: WITH_ATTACHMENT });
   }
 
   /** Keyset page, newest first: up to `limit + 1` rows with ids below `afterId`. */
-  findPageForOrg(orgId: string, page: { limit: number; afterId?: string; status?: UploadStatus }): Promise<Upload[]> {
+  findPageForOrg(orgId: string, page: { limit: number; afterId?: string; status?: UploadStatus }): Promise<UploadRow[]> {
     return this.db.tx.upload.findMany({
+      include: WITH_ATTACHMENT,
       where: { orgId, ...(page.status ? { status: page.status } : {}), ...(page.afterId ? { id: { lt: page.afterId } } : {}) },
       orderBy: { id: 'desc' },
       take: page.limit + 1,
@@ -31,12 +36,15 @@ export class UploadsRepository {
   }
 
   /**
-   * The upload, share-locked for the rest of the surrounding transaction: a
-   * track may point at it, and a concurrent delete (which locks it FOR UPDATE)
-   * waits, then sees the track and refuses.
+   * The upload, locked for the rest of the surrounding transaction against
+   * another attach or a delete (FOR NO KEY UPDATE: the foreign key check of
+   * the track that will point at it, FOR KEY SHARE, still passes). Two
+   * attaches of one upload so run one after the other, and the second sees
+   * the first's track; a concurrent delete (FOR UPDATE) waits, then sees the
+   * track and refuses.
    */
-  async findOneForOrgShared(orgId: string, id: string): Promise<Upload | null> {
-    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR SHARE`;
+  async findOneForOrgLocked(orgId: string, id: string): Promise<UploadRow | null> {
+    const rows = await this.db.tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM uploads WHERE id = ${id} AND org_id = ${orgId} FOR NO KEY UPDATE`;
     return rows.length === 1 ? this.findOneForOrg(orgId, id) : null;
   }
 

@@ -177,14 +177,15 @@ export class UploadsService {
   }
 
   /**
-   * For attaching to a track (API.md §3): the upload must be one of this
-   * organization's (404 otherwise, as for any other resource of another
-   * organization) and accepted (422 naming its problems otherwise). Call it
-   * inside the transaction that attaches: the upload stays share-locked, so
-   * it cannot be deleted before the track points at it.
+   * For attaching to track `trackId` (API.md §3): the upload must be one of
+   * this organization's (404 otherwise, as for any other resource of another
+   * organization), accepted (422 naming its problems otherwise) and not the
+   * audio of another track (409: a master belongs to one recording). Call it
+   * inside the transaction that attaches: the upload stays locked, so neither
+   * a delete nor a second attach can slip in before the track points at it.
    */
-  async assertAttachable(orgId: string, uploadId: string): Promise<UploadView> {
-    const row = looksLikeId('upl', uploadId) ? await this.uploads.findOneForOrgShared(orgId, uploadId) : null;
+  async assertAttachable(orgId: string, uploadId: string, trackId: string): Promise<UploadView> {
+    const row = looksLikeId('upl', uploadId) ? await this.uploads.findOneForOrgLocked(orgId, uploadId) : null;
     if (!row) throw new NotFound('upload');
     const upload = presentUpload(row);
     if (upload.status !== 'accepted') {
@@ -193,6 +194,13 @@ export class UploadsService {
         [{ field: 'uploadId', message: 'uploadId must name an accepted upload' }],
         { type: problemType('upload-not-accepted'), extensions: { problems: upload.problems } },
       );
+    }
+    const others = (await this.uploads.trackIdsUsing(orgId, uploadId)).filter((id) => id !== trackId);
+    if (others.length > 0) {
+      throw new Conflict(`Upload ${upload.id} is already the audio of track ${others.join(', ')}; a master belongs to one recording. Detach it there first, or upload the file again for this track.`, {
+        type: problemType('upload-already-attached'),
+        extensions: { trackIds: others },
+      });
     }
     return upload;
   }

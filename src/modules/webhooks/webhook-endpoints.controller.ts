@@ -26,6 +26,7 @@ import {
   WebhookMessageView,
 } from './webhook-endpoint.presenter';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { NoInput } from '../../platform/http/no-input.decorator';
 
 @ApiTags('webhooks')
 @ApiNotFoundResponse({ description: 'No such endpoint in your organization.' })
@@ -100,7 +101,7 @@ export class WebhookEndpointsController {
   @ApiOperation({ summary: 'Queue a webhook.test event to this endpoint only.' })
   @ApiAcceptedResponse({ description: '{ eventId }: the event is delivered asynchronously; see /deliveries.' })
   @ApiConflictResponse({ description: 'The endpoint is disabled.' })
-  sendTest(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<{ eventId: string }> {
+  sendTest(@Principal() principal: AuthPrincipal, @Param('id') id: string, @NoInput() _input: void): Promise<{ eventId: string }> {
     return this.endpoints.sendTest(principal.orgId, id);
   }
 

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOpera
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { NoInput } from '../../platform/http/no-input.decorator';
 
 @ApiTags('webhooks')
 @Controller('v1/webhook-messages')
@@ -16,7 +17,7 @@ export class WebhookMessagesController {
   @ApiAcceptedResponse({ description: '{ id, status: "pending" }' })
   @ApiNotFoundResponse({ description: 'No such message in your organization.' })
   @ApiConflictResponse({ description: 'An attempt is in progress, or the endpoint is disabled.' })
-  redeliver(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<{ id: string; status: 'pending' }> {
+  redeliver(@Principal() principal: AuthPrincipal, @Param('id') id: string, @NoInput() _input: void): Promise<{ id: string; status: 'pending' }> {
     return this.endpoints.redeliver(principal.orgId, id);
   }
 }

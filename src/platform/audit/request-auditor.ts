@@ -8,6 +8,7 @@ import { AnonymousRefusals } from './anonymous-refusals';
 import { auditActorOf, auditIdentityOf } from './audit-actor';
 import { AuditDraft, auditedChanges, outcomeFor, requestFacts, routeTemplateOf } from './audit-draft';
 import { AuditTrail } from './audit-trail';
+import { SecurityAlerts } from '../security-alerts/security-alerts';
 import { MUTATING_METHODS } from '../http/http-methods';
 
 /** What a route does, as the pipeline names it before the handler runs. */
@@ -37,6 +38,7 @@ export class RequestAuditor {
     private readonly trail: AuditTrail,
     private readonly anonymous: AnonymousRefusals,
     private readonly callers: CallerIdentifier,
+    private readonly alerts: SecurityAlerts,
   ) {}
 
   /** Names what the matched route does, for whichever way the request ends. */
@@ -112,6 +114,8 @@ export class RequestAuditor {
           changes: { method: req.method, route: routeTemplateOf(req), ...(reason ? { reason } : {}) },
         };
     await this.trail.record(draft);
+    // Off the request path: the answer does not wait for the count.
+    if (status === 401 || status === 403) void this.alerts.denied(identity.orgId, facts.ip, facts.requestId);
   }
 
   private successDraft(req: Request, status: number, result: unknown, extra?: Record<string, unknown>): AuditDraft {

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { AppConfig } from '../../config/app-config';
 import { PrismaClient } from '../../generated/prisma/client';
 
@@ -11,19 +12,22 @@ import { PrismaClient } from '../../generated/prisma/client';
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  /** The pool itself, held so /metrics can report its use; the adapter ends it on $disconnect. */
+  readonly pool: Pool;
+
   constructor(config: AppConfig) {
     if (!config.databaseUrl) throw new Error('PrismaService needs a database URL');
-    super({
-      adapter: new PrismaPg({
-        connectionString: config.databaseUrl,
-        max: config.databasePoolSize,
-        // Fail fast when the database is down: requests answer 503 instead of hanging.
-        connectionTimeoutMillis: 3000,
-        idleTimeoutMillis: 30000,
-        // Names the tenant-serving pool in pg_stat_activity (the audit refusal writer has its own).
-        application_name: 'musicpub',
-      }),
+    const pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: config.databasePoolSize,
+      // Fail fast when the database is down: requests answer 503 instead of hanging.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30000,
+      // Names the tenant-serving pool in pg_stat_activity (the audit refusal writer has its own).
+      application_name: 'musicpub',
     });
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    this.pool = pool;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -48,6 +48,7 @@ export const STATUS_TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  507: 'Insufficient Storage',
 };
 
 const STATUS_SLUGS: Record<number, string> = {
@@ -67,6 +68,7 @@ const STATUS_SLUGS: Record<number, string> = {
   429: 'quota-exceeded',
   500: 'internal-error',
   503: 'service-unavailable',
+  507: 'insufficient-storage',
 };
 
 export function defaultProblemType(status: number): string {

@@ -30,6 +30,10 @@ export function renderError(error: unknown, req: Pick<Request, 'method' | 'path'
   const multerProblem = renderMulterError(error);
   if (multerProblem) return { problem: multerProblem };
 
+  if (isOutOfStorage(error)) {
+    return { problem: simple(507, 'The server has no room left to store this; nothing was kept. Retry later.', 'insufficient-storage') };
+  }
+
   const database = classifyDatabaseError(error);
   if (database === 'unavailable') {
     return {
@@ -79,6 +83,8 @@ function renderBodyParserError(error: unknown): ProblemDocument | undefined {
       return simple(413, 'The request body is larger than this endpoint accepts.');
     case 'entity.parse.failed':
       return simple(400, 'The request body is not valid JSON.', 'malformed-body');
+    case 'entity.encoding.invalid':
+      return simple(400, 'The request body is not valid UTF-8.', 'malformed-body');
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return simple(415, 'The request body uses an unsupported encoding or charset.');
@@ -107,4 +113,17 @@ function renderMulterError(error: unknown): ProblemDocument | undefined {
   if (e?.name !== 'MulterError' || typeof e.code !== 'string') return undefined;
   const [status, detail] = MULTER_LIMITS[e.code] ?? [400, 'The multipart body is malformed.'];
   return simple(status, detail);
+}
+
+/**
+ * A full disk (ENOSPC) or an exhausted quota (EDQUOT), anywhere in the
+ * error's cause chain: the server's condition, not a bug and not the
+ * client's fault (RFC 4918 §11.5, 507 Insufficient Storage).
+ */
+export function isOutOfStorage(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
 }

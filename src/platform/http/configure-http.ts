@@ -1,14 +1,18 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
 import express from 'express';
 import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
 import { RequestLogging } from '../logging/logging.module';
+import { Metrics } from '../metrics/metrics';
+import { METRICS_PATH, metricsEndpoint, requestMetrics } from '../metrics/metrics-http';
 import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
 import { securityHeaders } from './security-headers';
+import { applyServerTimeouts, assertUtf8, singleHostHeader } from './request-integrity';
 import { createValidationPipe } from './validation';
 
 /**
@@ -19,6 +23,7 @@ import { createValidationPipe } from './validation';
  * The app must be created with `bodyParser: false`.
  */
 export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  applyServerTimeouts(app.getHttpServer() as Server, config);
   app.disable('x-powered-by');
   // Resources carry explicit version ETags (If-Match); Express's automatic body
   // hashes would put misleading ETags on everything else, errors included.
@@ -27,9 +32,13 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // whose address is in this list; with none configured the socket address is used.
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
 
+  const metrics = app.get(Metrics);
+  // First, so every request is timed and counted, whatever answers it.
+  app.use(requestMetrics(metrics));
   app.use(requestIdMiddleware);
   const requestLogs = app.get(RequestLogging, { strict: false }).middleware;
   if (requestLogs) app.use(requestLogs);
+  app.use(singleHostHeader);
   const headers = securityHeaders({
     // HSTS only means something over TLS (API.md §0).
     strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
@@ -60,6 +69,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       maxAge: 600,
     });
   }
+  // Before body parsing and Nest's guards: a scrape reads nothing, spends no
+  // tenant's rate limit and writes no audit event. Without a token, no route.
+  if (config.metricsToken) app.use(METRICS_PATH, metricsEndpoint(metrics, config.metricsToken));
   app.use(mediaTypePolicy);
   app.use(
     express.json({
@@ -69,6 +81,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       // Signatures are over the bytes as sent (Standard Webhooks partner
       // callbacks), not over a re-serialisation: keep them as req.rawBody.
       verify: (req, _res, buf) => {
+        assertUtf8(buf);
         (req as { rawBody?: Buffer }).rawBody = buf;
       },
     }),
@@ -81,6 +94,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       parameterLimit: 20,
       // A signed token request's Content-Digest is checked against these bytes (API.md §1b).
       verify: (req, _res, buf) => {
+        assertUtf8(buf);
         (req as { rawBody?: Buffer }).rawBody = buf;
       },
     }),
@@ -90,6 +104,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // assets the page needs; serve the page's assets only.
   app.use('/docs', docsAssetsOnly);
 
-  app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor)));
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor), metrics));
   app.useGlobalPipes(createValidationPipe());
 }

@@ -200,6 +200,23 @@ describe('ProblemDetailsFilter', () => {
   });
 
   it.each([
+    ['ENOSPC', Object.assign(new Error('ENOSPC: no space left on device, copyfile /srv/uploads/tmp/x.part'), { code: 'ENOSPC', syscall: 'copyfile' })],
+    ['EDQUOT as a cause', new Error('store failed', { cause: Object.assign(new Error('EDQUOT'), { code: 'EDQUOT' }) })],
+  ])('answers a full disk (%s) with 507 insufficient-storage, a warning and no error log', (_label, error) => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { problem, captured } = render(error);
+      expect(captured.status).toBe(507);
+      expect(problem).toMatchObject({ type: problemType('insufficient-storage'), title: 'Insufficient Storage', status: 507 });
+      expect(JSON.stringify(problem)).not.toMatch(/ENOSPC|EDQUOT|\/srv/);
+      expect(logged).not.toHaveBeenCalled();
+      expect(warned).toHaveBeenCalledTimes(1);
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
+  it.each([
     ['a string', 'boom'],
     ['null', null],
     ['undefined', undefined],

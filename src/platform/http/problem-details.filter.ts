@@ -2,7 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { RequestAuditor } from '../audit/request-auditor';
 import { OAUTH_TOKEN_PATH, OAuthError } from '../auth/oauth-error';
-import type { AuthSubject } from '../auth/auth-errors';
+import { type AuthSubject, Forbidden, InsufficientScope, Unauthenticated } from '../auth/auth-errors';
+import type { Metrics } from '../metrics/metrics';
+import { QuotaExceeded } from '../throttling/quota-exceeded.error';
 import { PROBLEM_CONTENT_TYPE, ProblemDocument } from '../errors/domain-errors';
 import { renderError } from '../errors/error-rendering';
 import { requestIdOf } from './request-id';
@@ -19,7 +21,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private lastUnavailableLog = 0;
 
   /** With an auditor, every failed request the trail keeps is recorded here (API.md §9): the pipeline records only successes. */
-  constructor(private readonly auditor?: RequestAuditor) {}
+  constructor(
+    private readonly auditor?: RequestAuditor,
+    private readonly metrics?: Metrics,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -33,6 +38,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         error = new OAuthError('invalid_request', problem.detail ?? 'The request is malformed.', 400);
       }
     }
+    if (this.metrics) countRefusal(this.metrics, error);
     if (error instanceof OAuthError && !res.headersSent) {
       this.afterAudit(req, error, error.status, error.error, () =>
         res.status(error.status).set({ ...error.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(error.toBody()),
@@ -64,6 +70,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         this.lastUnavailableLog = now;
         this.logger.warn({ requestId: requestIdOf(req), cause: error instanceof Error ? error.message.slice(0, 200) : undefined }, 'a backing service is unavailable; answering 503');
       }
+    } else if (problem.status === 507) {
+      // A full disk is an operations matter, not a bug: a warning without a stack.
+      const cause = error as { code?: unknown; syscall?: unknown } | null;
+      this.logger.warn({ requestId: requestIdOf(req), code: cause?.code, syscall: cause?.syscall }, `${req.method} ${req.path}: out of storage; answering 507`);
     } else if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: requestIdOf(req) }, `${req.method} ${req.path} failed`);
     }
@@ -81,6 +91,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     res.removeHeader('ETag');
     res.send(JSON.stringify(problem));
   }
+}
+
+/** Refusals /metrics reports by reason or policy: every label is one of the code's own constants. */
+function countRefusal(metrics: Metrics, error: unknown): void {
+  if (error instanceof Unauthenticated) metrics.authRefused(error.reason);
+  else if (error instanceof InsufficientScope) metrics.authRefused('insufficient_scope');
+  else if (error instanceof Forbidden && error.options.extensions?.reason === 'ip_not_allowed') metrics.authRefused('ip_not_allowed');
+  else if (error instanceof OAuthError && error.status === 401) metrics.authRefused(`oauth_${error.error}`);
+  else if (error instanceof QuotaExceeded) metrics.throttledBy(error.violated.map((u) => u.name));
 }
 
 function isTokenEndpoint(path: string): boolean {

@@ -12,7 +12,13 @@ export const EVENT_TYPES = [
   'api_key.created',
   'api_key.rotated',
   'api_key.revoked',
+  'api_key.leaked',
+  'api_key.expiring',
+  'api_key.expired',
   'webhook.test',
+  'webhook_endpoint.disabled',
+  'webhook_message.failed',
+  'security.alert',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -2,8 +2,6 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Redis } from 'ioredis';
 import { AppConfig, ConfigError } from '../../config/app-config';
 
-/** A command that has not answered within this is failed (the caller then falls back). */
-const COMMAND_TIMEOUT_MS = 150;
 const CONNECT_TIMEOUT_MS = 200;
 /** How long boot waits for the first connection before serving without it. */
 const BOOT_WAIT_MS = 500;
@@ -31,7 +29,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       connectTimeout: CONNECT_TIMEOUT_MS,
       // How long disconnect() leaves a socket to close before destroying it (its timer holds shutdown).
       disconnectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
+      // A command that has not answered within this is failed (the caller then falls back).
+      commandTimeout: config.redisCommandTimeoutMs,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2000),

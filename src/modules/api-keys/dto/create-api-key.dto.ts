@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import type { JsonWebKey } from 'node:crypto';
 import { SCOPES, Scope } from '../../../platform/auth/scopes';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../../platform/auth/signatures/signing-keys';
@@ -60,4 +60,17 @@ export class RotateApiKeyDto {
   @Min(0)
   @Max(30 * 24 * 3600)
   gracePeriodSeconds?: number;
+}
+
+export class RevokeAllApiKeysDto {
+  @ApiPropertyOptional({ example: 'key_01JF3Z…', description: 'A key of this organization to leave working (e.g. the one made for the recovery).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  exceptKeyId?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Revoke the calling key too; by default it is spared so the responder keeps access.' })
+  @IsOptional()
+  @IsBoolean()
+  includeSelf?: boolean;
 }

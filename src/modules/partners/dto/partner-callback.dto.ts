@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsISO8601, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { IsSingleLineText } from '../../../platform/http/field-validators';
 import type { ReleaseStatus } from '../../releases/release-lifecycle';
 
@@ -31,6 +31,16 @@ export class PartnerCallbackDto {
   @ApiProperty({ enum: PARTNER_CALLBACK_TYPES })
   @IsIn(PARTNER_CALLBACK_TYPES)
   type: PartnerCallbackType;
+
+  /**
+   * The Standard Webhooks payload shape is `{ type, timestamp, data }`, and its
+   * libraries fill `timestamp` in; the signed webhook-timestamp header is what
+   * freshness is judged by, so this one is only checked for shape.
+   */
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-12-05T12:00:00.000Z', description: 'When the event happened (Standard Webhooks payload field); informational.' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  timestamp?: string;
 
   @ApiProperty({ type: PartnerCallbackData })
   @IsDefined()

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { SecretBox } from '../../../platform/crypto/secret-box';
+import { Metrics } from '../../../platform/metrics/metrics';
 import { signingSecrets } from '../endpoint-secrets';
 import { signStandardWebhook } from '../standard-webhooks';
 import { AttemptRecorder } from './attempt-recorder';
@@ -39,6 +40,7 @@ export class DeliveryWorker {
     private readonly recorder: AttemptRecorder,
     private readonly targets: WebhookTargetResolver,
     private readonly box: SecretBox,
+    private readonly metrics: Metrics,
   ) {}
 
   get leaseMs(): number {
@@ -120,6 +122,7 @@ export class DeliveryWorker {
     const result: AttemptResult =
       sent?.statusCode !== undefined ? { kind: 'response', statusCode: sent.statusCode, retryAfter: sent.retryAfter } : { kind: 'error', error: failure ?? 'request failed' };
     const outcome = decideOutcome(result, message.attemptNumber, this.config.webhookRetryScheduleMs);
+    this.metrics.webhookDelivery(outcome.kind);
     const update: MessageUpdate =
       outcome.kind === 'delivered' ? { status: 'delivered' } : outcome.kind === 'retry' ? { status: 'pending', delayMs: outcome.delayMs } : { status: 'failed' };
     const statusCode = sent?.statusCode ?? null;

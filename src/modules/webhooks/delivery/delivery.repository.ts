@@ -63,6 +63,9 @@ export interface AttemptOutcome {
   disableEndpoint: boolean;
 }
 
+/** Event types whose failed delivery raises no webhook_message.failed (operational events themselves, and tests). */
+const OPERATIONAL_QUIET_TYPES = ['webhook_message.failed', 'webhook_endpoint.disabled', 'webhook.test'] as const;
+
 /** After this long with nothing but failed attempts, an endpoint is disabled (API.md §5). */
 export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
 
@@ -149,64 +152,12 @@ export class DeliveryRepository {
   }
 
   /**
-   * Records an attempt and, if this worker still holds the message's lease,
-   * its outcome and the endpoint's failure bookkeeping — in one statement, so
-   * it is atomic and costs one round trip (this runs once per delivery).
-   *
-   * - The attempt row is written even when the lease was lost (the request did
-   *   happen); (message, attempt number) is unique, so the same attempt can
-   *   never be recorded twice.
-   * - The outcome applies only while the message is still `delivering` under
-   *   this attempt number; the conditions are on the updated row itself, so
-   *   Postgres re-checks them against a concurrent change.
-   * - A failure starts (or continues) the endpoint's failing run; 410 Gone,
-   *   or a run older than five days, disables it. A success ends the run, and
-   *   writes the endpoint row only if there was one (no lock on a healthy
-   *   endpoint's row per delivery). SET expressions see the old row.
-   *
-   * Returns false when the message no longer exists (its endpoint was deleted).
+   * Records one attempt: recordAttempts with a batch of one (the recorder's
+   * fallback when a batch fails as a whole). Returns false when the message
+   * no longer exists (its endpoint was deleted) or the attempt was already recorded.
    */
   async recordAttempt(attempt: AttemptRecord, update: MessageUpdate, disableEndpoint: boolean): Promise<boolean> {
-    const delivered = update.status === 'delivered';
-    const delayMs = update.status === 'pending' ? update.delayMs : 0;
-    const rows = await this.db.tx.$queryRaw<Array<{ recorded: number }>>`
-      WITH msg AS (
-        SELECT id FROM webhook_messages WHERE id = ${attempt.messageId}
-      ),
-      attempt AS (
-        INSERT INTO webhook_attempts (id, message_id, attempt_number, attempted_at, status_code, duration_ms, response_body_excerpt, error)
-        SELECT ${newId('att')}, msg.id, ${attempt.attemptNumber}, ${attempt.attemptedAt}, ${attempt.statusCode}::int, ${attempt.durationMs},
-               ${attempt.responseBodyExcerpt}::text, ${attempt.error}::varchar
-        FROM msg
-        RETURNING message_id
-      ),
-      outcome AS (
-        UPDATE webhook_messages AS m
-        SET status = ${update.status},
-            delivered_at = CASE WHEN ${delivered}::boolean THEN now() ELSE m.delivered_at END,
-            next_attempt_at = CASE WHEN ${update.status} = 'pending' THEN now() + ${delayMs}::double precision * interval '1 millisecond' END,
-            locked_until = NULL
-        WHERE m.id = ${attempt.messageId} AND m.status = 'delivering' AND m.attempt_count = ${attempt.attemptNumber}
-        RETURNING m.id
-      ),
-      endpoint AS (
-        UPDATE webhook_endpoints AS e
-        SET failing_since = CASE WHEN ${delivered}::boolean THEN NULL ELSE COALESCE(e.failing_since, now()) END,
-            enabled = CASE
-              WHEN NOT ${delivered}::boolean AND (${disableEndpoint}::boolean OR e.failing_since <= now() - ${FAILING_ENDPOINT_DISABLE_AFTER}::interval) THEN false
-              ELSE e.enabled END,
-            disabled_reason = CASE
-              WHEN ${delivered}::boolean OR NOT e.enabled THEN e.disabled_reason
-              WHEN ${disableEndpoint}::boolean THEN 'gone'
-              WHEN e.failing_since <= now() - ${FAILING_ENDPOINT_DISABLE_AFTER}::interval THEN 'failing'
-              ELSE e.disabled_reason END
-        WHERE e.id = ${attempt.endpointId}
-          AND EXISTS (SELECT 1 FROM outcome)
-          AND (NOT ${delivered}::boolean OR e.failing_since IS NOT NULL)
-        RETURNING e.id
-      )
-      SELECT (SELECT count(*) FROM attempt)::int AS recorded, (SELECT count(*) FROM endpoint)::int AS endpoint_changes`;
-    return rows[0]?.recorded === 1;
+    return (await this.recordAttempts([{ attempt, update, disableEndpoint }])) === 1;
   }
 
   /**
@@ -220,6 +171,16 @@ export class DeliveryRepository {
    * is a success, restarts now if an earlier one was, otherwise starts or
    * continues, and only a batch without any success can disable it for a run
    * older than five days. Returns how many attempts were written.
+   *
+   * Operational events (as Svix sends them) are written to the outbox by the
+   * same statement, so they exist exactly when the change they report does:
+   * `webhook_endpoint.disabled` when an endpoint goes from enabled to
+   * disabled (with its reason), `webhook_message.failed` when a message's
+   * last retry fails. The statement's CTEs all see the rows as they were
+   * before it, which is how `before` tells a transition from an endpoint
+   * that was already off. Their ids are made here, one spare per attempt.
+   * A failed operational event raises no new one: two failing endpoints
+   * must not report each other's failures to each other for ever.
    */
   async recordAttempts(outcomes: readonly AttemptOutcome[]): Promise<number> {
     if (outcomes.length === 0) return 0;
@@ -238,13 +199,19 @@ export class DeliveryRepository {
         delay_ms: update.status === 'pending' ? update.delayMs : 0,
         disable_endpoint: disableEndpoint,
         ord,
+        failed_event_id: newId('evt'),
+        disabled_event_id: newId('evt'),
       })),
     );
     const rows = await this.db.tx.$queryRaw<Array<{ recorded: number }>>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(
           id text, message_id text, endpoint_id text, attempt_number int, attempted_at timestamptz, status_code int,
-          duration_ms int, excerpt text, error varchar, status varchar, delay_ms double precision, disable_endpoint boolean, ord int)
+          duration_ms int, excerpt text, error varchar, status varchar, delay_ms double precision, disable_endpoint boolean, ord int,
+          failed_event_id text, disabled_event_id text)
+      ),
+      before AS (
+        SELECT e.id, e.enabled FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM input)
       ),
       attempt AS (
         INSERT INTO webhook_attempts (id, message_id, attempt_number, attempted_at, status_code, duration_ms, response_body_excerpt, error)
@@ -262,7 +229,18 @@ export class DeliveryRepository {
             locked_until = NULL
         FROM input i
         WHERE m.id = i.message_id AND m.status = 'delivering' AND m.attempt_count = i.attempt_number
-        RETURNING m.endpoint_id, i.status = 'delivered' AS delivered, i.disable_endpoint, i.ord
+        RETURNING m.endpoint_id, i.status = 'delivered' AS delivered, i.disable_endpoint, i.ord,
+                  i.status AS new_status, m.id AS message_id, m.org_id, m.event_id, m.event_type, i.attempt_number,
+                  i.status_code, i.error, i.failed_event_id
+      ),
+      failed_events AS (
+        INSERT INTO outbox_events (id, org_id, type, data)
+        SELECT o.failed_event_id, o.org_id, 'webhook_message.failed',
+               jsonb_build_object('messageId', o.message_id, 'endpointId', o.endpoint_id, 'eventId', o.event_id, 'eventType', o.event_type,
+                                  'attempts', o.attempt_number, 'lastStatusCode', o.status_code, 'lastError', o.error)
+        FROM outcome o
+        WHERE o.new_status = 'failed' AND o.event_type NOT IN (${OPERATIONAL_QUIET_TYPES[0]}, ${OPERATIONAL_QUIET_TYPES[1]}, ${OPERATIONAL_QUIET_TYPES[2]})
+        RETURNING id
       ),
       per_endpoint AS (
         SELECT endpoint_id,
@@ -287,9 +265,19 @@ export class DeliveryRepository {
         FROM per_endpoint p
         WHERE e.id = p.endpoint_id
           AND (NOT p.all_delivered OR e.failing_since IS NOT NULL)
-        RETURNING e.id
+        RETURNING e.id, e.org_id, e.enabled, e.disabled_reason
+      ),
+      disabled_events AS (
+        INSERT INTO outbox_events (id, org_id, type, data)
+        SELECT (SELECT min(i.disabled_event_id) FROM input i WHERE i.endpoint_id = en.id), en.org_id, 'webhook_endpoint.disabled',
+               jsonb_build_object('endpointId', en.id, 'reason', en.disabled_reason,
+                                  'disabledAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+        FROM endpoint en JOIN before b ON b.id = en.id
+        WHERE b.enabled AND NOT en.enabled
+        RETURNING id
       )
-      SELECT (SELECT count(*) FROM attempt)::int AS recorded, (SELECT count(*) FROM endpoint)::int AS endpoint_changes`;
+      SELECT (SELECT count(*) FROM attempt)::int AS recorded, (SELECT count(*) FROM endpoint)::int AS endpoint_changes,
+             (SELECT count(*) FROM failed_events)::int AS failed_events, (SELECT count(*) FROM disabled_events)::int AS disabled_events`;
     return rows[0]?.recorded ?? 0;
   }
 }

@@ -23,6 +23,13 @@ describe('endpointsForEvent', () => {
     expect(ids).toEqual(['we_all', 'we_tracks']);
   });
 
+  it('sends operational events to the other subscribed endpoints, never the one they are about', () => {
+    for (const type of ['webhook_endpoint.disabled', 'webhook_message.failed']) {
+      const ids = endpointsForEvent({ orgId: 'org_A', type, data: { endpointId: 'we_all' }, occurredAt: later }, [...endpoints, endpoint('we_ops', [type])]).map((e) => e.id);
+      expect(ids).toEqual(['we_ops']);
+    }
+  });
+
   it('sends webhook.test only to the endpoint it names, in the same organization', () => {
     const route = (endpointId: string, orgId = 'org_A') =>
       endpointsForEvent({ orgId, type: 'webhook.test', data: { endpointId }, occurredAt: later }, endpoints).map((e) => e.id);

@@ -2,6 +2,8 @@
 
 export const ALL_EVENTS = '*';
 
+const OPERATIONAL_EVENTS = new Set(['webhook_endpoint.disabled', 'webhook_message.failed']);
+
 export interface RoutableEvent {
   orgId: string;
   type: string;
@@ -22,6 +24,9 @@ export interface RoutableEndpoint {
  *
  * - `webhook.test` goes only to the endpoint it was queued for
  *   (`data.endpointId`), whatever that endpoint subscribes to.
+ * - Operational events (`webhook_endpoint.disabled`, `webhook_message.failed`)
+ *   go to the organization's other endpoints: the one they are about is
+ *   disabled or failing, and telling it would be telling no one.
  * - An endpoint receives events that occurred after it was created: one made
  *   while older events still wait for fan-out does not get a backlog it never
  *   asked for (and the result does not depend on how fast the dispatcher is).
@@ -32,8 +37,10 @@ export function endpointsForEvent<E extends RoutableEndpoint>(event: RoutableEve
     const target = (event.data as { endpointId?: unknown } | null)?.endpointId;
     return sameOrg.filter((e) => e.id === target);
   }
+  const about = OPERATIONAL_EVENTS.has(event.type) ? (event.data as { endpointId?: unknown } | null)?.endpointId : undefined;
   return sameOrg.filter(
-    (e) => e.createdAt.getTime() <= event.occurredAt.getTime() && (e.events.includes(ALL_EVENTS) || e.events.includes(event.type)),
+    (e) =>
+      e.id !== about && e.createdAt.getTime() <= event.occurredAt.getTime() && (e.events.includes(ALL_EVENTS) || e.events.includes(event.type)),
   );
 }
 
