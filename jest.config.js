@@ -14,7 +14,7 @@ module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
-  testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$', 'clients/[^/]+/test/.*\\.e2e-spec\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',

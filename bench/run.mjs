@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { measureBareWrite, measureUpload } from './upload.mjs';
+import { uploadStorageScenario } from './upload-storage.mjs';
 import { createSigningClient } from './signed-requests.mjs';
 import { fanOut, idGenerator, startReceiver, startWorkerProcess, stopWorkerProcess } from './webhook-fanout.mjs';
 
@@ -26,7 +27,7 @@ const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 600) * 1e6;
 const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
 /** Issue 6: fan-out target. */
 const WEBHOOK_TARGET_RATE = 1000;
-// BENCH_ONLY=health,read,create,orgs,http,upload,webhooks picks scenarios (for working on one; never with --write).
+// BENCH_ONLY=health,read,create,orgs,cpu,http,upload,upload-storage,webhooks picks scenarios (for working on one; never with --write).
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const wanted = (group) => !ONLY || ONLY.includes(group);
 
@@ -115,6 +116,7 @@ async function main() {
     DATABASE_POOL_SIZE: '20',
     API_KEY_PEPPER: Buffer.from(randomUUID() + randomUUID()).toString('base64'),
     ENCRYPTION_KEY: `b1:${Buffer.from(randomUUID().replace(/-/g, ''), 'utf8').toString('base64')}`,
+    AUDIT_HMAC_KEY: Buffer.from(randomUUID() + randomUUID()).toString('base64'),
     JWT_PRIVATE_KEY: require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }),
     LOG_LEVEL: 'warn',
     THROTTLE_DEFAULT: '9999999/60',
@@ -177,6 +179,7 @@ async function main() {
     }
 
     if (wanted('upload')) uploadRows.push(...(await uploadScenario(env, key)));
+    if (wanted('upload-storage')) uploadRows.push(...(await uploadStorageScenario({ env, key, size: UPLOAD_BYTES, startServer, stopServer })));
     if (wanted('webhooks')) webhookRows.push(...(await webhookScenarios(env)));
   } finally {
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));

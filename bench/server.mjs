@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// Started the way dist/main.js starts (same V8 flags; may replace this process, same pid).
+require('../dist/node-flags.js').applyTunedNodeFlags();
 const { Test } = require('@nestjs/testing');
 const { Logger } = require('nestjs-pino');
 const { AppModule } = require('../dist/app.module.js');

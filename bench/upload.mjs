@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 const CHUNK = 64 * 1024;
 
 /** 16-bit stereo 44.1 kHz PCM: a 44-byte header, then `size - 44` bytes of (silent-ish) samples. */
-function* wavBytes(size) {
+export function* wavBytes(size) {
   const dataBytes = size - 44;
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);

@@ -5,6 +5,7 @@
 // tokens issued. A second scenario covers credentials a client puts where an
 // id or a parameter name belongs, which the trail must not keep either.
 import { randomUUID } from 'node:crypto';
+import { sign } from 'jsonwebtoken';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -142,5 +143,39 @@ describe('no secret in the audit trail', () => {
     expect(await t.prisma.apiKey.findUniqueOrThrow({ where: { id: other.id } })).toMatchObject({ revokedAt: null, expiresAt: null });
 
     expect(await leaks(secrets)).toEqual([]);
+  });
+
+  it('keeps no credential pasted into an audited value, at any depth, nor in the User-Agent or request id', async () => {
+    const admin = await createOrgWithKey(t);
+    const other = await issueKey(admin, ['keys:read']);
+    // A JWT from elsewhere (ours are longer than a title may be).
+    const jwt = sign({ sub: 'someone', scope: 'admin' }, randomUUID(), { algorithm: 'HS256' });
+    const webhookSecret = `whsec_${randomUUID().replace(/-/g, '')}`;
+    const bearer = `Bearer ${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`;
+    const secrets: Secret[] = [
+      { label: 'key in a title', value: admin.key },
+      { label: 'key in an artist', value: other.key },
+      { label: 'JWT in a title', value: jwt },
+      { label: 'webhook secret in a label and a key name', value: webhookSecret },
+      { label: 'bearer in a User-Agent', value: bearer.slice('Bearer '.length) },
+    ];
+
+    const release = await t.http
+      .post('/v1/releases')
+      .set('X-API-Key', admin.key)
+      .set('User-Agent', `sync-tool/1.0 (${bearer})`)
+      .set('X-Request-Id', `req-${other.key}`)
+      .send({ title: `Summer ${admin.key} / ${jwt}`, artists: ['The Band', `feat. ${other.key}`], label: `Label ${webhookSecret}` });
+    expect(release.status).toBe(201);
+    const named = await t.http.post('/v1/api-keys').set('X-API-Key', admin.key).send({ name: `ci ${webhookSecret}`.slice(0, 100), scopes: ['keys:read'] });
+    expect(named.status).toBe(201);
+
+    // The values were recorded, with the credential cut out of them.
+    const event = await t.prisma.auditEvent.findFirstOrThrow({ where: { orgId: admin.orgId, action: 'release.create' } });
+    expect(event.changes).toMatchObject({ values: { title: 'Summer [REDACTED] / [REDACTED]', artists: ['The Band', 'feat. [REDACTED]'], label: 'Label [REDACTED]' } });
+    expect(event.userAgent).toBe('sync-tool/1.0 ([REDACTED])');
+    expect(await leaks(secrets)).toEqual([]);
+    // The chain still verifies: redaction happens before the event is hashed.
+    expect((await t.http.get('/v1/audit-events/verify').set('X-API-Key', admin.key).expect(200)).body).toMatchObject({ ok: true });
   });
 });

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { problemType, PROBLEM_TYPE_BASE } from '../src/platform/errors/domain-errors';
+import { EVENT_TYPES } from '../src/platform/outbox/event-types';
 import { anchorsOf, headings, linkTargets } from './helpers/markdown';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -92,6 +93,18 @@ describe('docs/api-guide.md documents every problem type', () => {
 
   it('documents the type URI scheme it checks', () => {
     expect(guide).toContain(`${PROBLEM_TYPE_BASE}#<name>`);
+  });
+});
+
+describe('docs/api-guide.md documents every webhook event type', () => {
+  it('names each type of the event catalogue in a heading under "Event types"', () => {
+    const all = headings(readFileSync(GUIDE, 'utf8'));
+    const start = all.findIndex((h) => h.text === 'Event types');
+    const end = all.findIndex((h, i) => i > start && h.level <= all[start].level);
+    const documented = all.slice(start + 1, end < 0 ? undefined : end).flatMap((h) => [...h.text.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(start).toBeGreaterThanOrEqual(0);
+    const missing = EVENT_TYPES.filter((type) => !documented.includes(type)).map((type) => `event type "${type}" has no heading naming \`${type}\` under "### Event types" in docs/api-guide.md`);
+    expect(missing).toEqual([]);
   });
 });
 

@@ -250,6 +250,28 @@ describe('request logging', () => {
     expectNowhereInLogs(t, [org.key]);
   });
 
+  it('logs no query component that is a credential, name or value: a bare ?mpk_live_…, a JWT as a name, a key as a cursor', async () => {
+    const token = await tokenFor(t, org);
+    const unknownKey = generateApiKey('live');
+    const signature = randomBytes(32).toString('base64url');
+    const calls = [
+      { id: 'log-bare-key-017', url: `/v1/api-keys?${org.key}` },
+      { id: 'log-bare-key-018', url: `/v1/api-keys?limit=2&${unknownKey}` },
+      { id: 'log-bare-jwt-019', url: `/v1/api-keys?${token}&limit=2` },
+      { id: 'log-bare-sig-020', url: `/v1/api-keys?${signature}=1` },
+      { id: 'log-key-cursor-021', url: `/v1/api-keys?cursor=${org.key}` },
+    ];
+    for (const call of calls) {
+      const res = await t.http.get(call.url).set('X-Request-Id', call.id).set('X-API-Key', org.key).set('User-Agent', `scripted/1.0 ${unknownKey}`);
+      // A credential as a parameter name is refused like one under its usual name (401); the rest are unknown parameters or a bad cursor (400).
+      expect({ id: call.id, status: res.status }).toEqual({ id: call.id, status: /bare-(key|jwt)/.test(call.id) ? 401 : 400 });
+      expect((await lineFor(t, call.id)).req?.url).toMatch(/^\/v1\/api-keys\?/);
+    }
+    expect((await lineFor(t, 'log-bare-key-018')).req?.url).toMatch(/^\/v1\/api-keys\?limit=2&/);
+    expectNowhereInLogs(t, [org.key, unknownKey, token, signature, org.key.slice(9, 40), unknownKey.slice(9, 40)]);
+    expect(JSON.stringify(t.logs)).not.toContain(token.split('.')[2]);
+  });
+
   it('masks a JWT passed as ?jwt= (a name the auth guard itself treats as a credential)', async () => {
     const token = await tokenFor(t, org);
     await t.http.get(`/v1/api-keys?jwt=${token}`).set('X-Request-Id', 'log-query-jwt-016').expect(401);

@@ -1,5 +1,5 @@
 // The migration applier against real PostgreSQL (and PGlite behind
-// pglite-socket, the embedded database): what it writes, what it refuses, and
+// the embedded database's session server): what it writes, what it refuses, and
 // that it never applies a migration twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -162,6 +162,42 @@ describe('applyMigrations', () => {
   });
 });
 
+describe('data migrations', () => {
+  it('20261205005000_release_upc_unique keeps each shared UPC/EAN on the oldest release of the organization only', async () => {
+    const name = '20261205005000_release_upc_unique';
+    const database = await emptyDatabase();
+    const dir = await migrationsCopy();
+    // The database as it was before: every migration up to this one.
+    for (const later of migrationNames.filter((migration) => migration >= name)) await rm(path.join(dir, later), { recursive: true });
+    await applyMigrations({ connectionString: database.url, migrationsDir: dir });
+    await query(database.url, `INSERT INTO organizations (id, name) VALUES ('org_a', 'A'), ('org_b', 'B')`);
+    const release = (id: string, org: string, upc: string | null, createdAt: string) =>
+      query(
+        database.url,
+        `INSERT INTO releases (id, org_id, title, artists, upc, territories, created_at, updated_at) VALUES ($1, $2, 'T', '{A}', $3, '{WW}', $4, $4)`,
+        [id, org, upc, createdAt],
+      );
+    await release('rel_3', 'org_a', '036000291452', '2026-01-01T00:00:00Z'); // oldest: keeps it
+    await release('rel_2', 'org_a', '0036000291452', '2026-01-02T00:00:00Z'); // same product, EAN-13 spelling
+    await release('rel_1', 'org_a', '036000291452', '2026-01-02T00:00:00Z'); // same time: the id decides
+    await release('rel_4', 'org_b', '036000291452', '2026-01-03T00:00:00Z'); // another organization
+    await release('rel_5', 'org_a', null, '2026-01-01T00:00:00Z');
+    await release('rel_6', 'org_a', null, '2026-01-01T00:00:00Z');
+
+    await applyMigrations({ connectionString: database.url });
+
+    expect(await query(database.url, 'SELECT id, upc, version FROM releases ORDER BY id')).toEqual([
+      { id: 'rel_1', upc: null, version: 2 },
+      { id: 'rel_2', upc: null, version: 2 },
+      { id: 'rel_3', upc: '036000291452', version: 1 },
+      { id: 'rel_4', upc: '036000291452', version: 1 },
+      { id: 'rel_5', upc: null, version: 1 },
+      { id: 'rel_6', upc: null, version: 1 },
+    ]);
+    await expect(release('rel_7', 'org_a', '036000291452', '2026-01-04T00:00:00Z')).rejects.toThrow(/releases_org_id_upc_key/);
+  });
+});
+
 describe('applyMigrations refusals', () => {
   const later = '29991231000000_later';
   const laterScript = 'CREATE TABLE "later_table" ("id" TEXT NOT NULL);\n';
@@ -277,17 +313,22 @@ describe('applyMigrations concurrency', () => {
   });
 });
 
-describe('applyMigrations against PGlite behind pglite-socket', () => {
+describe('applyMigrations against PGlite behind the embedded session server', () => {
   // PGlite loads its wasm through dynamic import(), which Jest's module sandbox
-  // cannot run, so the embedded server runs in a child process, as in dev.
+  // cannot run, so the embedded server runs in a child process, as in dev
+  // (SWC strips the types of session-server.ts, as under Jest).
   const serverScript = `
-    const { PGlite } = require('@electric-sql/pglite');
-    const { PGLiteSocketServer } = require('@electric-sql/pglite-socket');
+    const fs = require('node:fs');
+    const { transformSync } = require('@swc/core');
+    const options = { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } };
+    require.extensions['.ts'] = (m, filename) => m._compile(transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename }).code, filename);
+    const { PgliteSessionServer } = require('./src/platform/database/embedded/session-server.ts');
     (async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
       const db = await PGlite.create();
-      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
-      await server.start();
-      process.stdout.write(server.getServerConn() + '\\n');
+      const server = new PgliteSessionServer(db);
+      const { host, port } = await server.start();
+      process.stdout.write(host + ':' + port + '\\n');
       process.stdin.on('end', () => server.stop().then(() => db.close()).then(() => process.exit(0)));
       process.stdin.resume();
     })().catch((error) => { console.error(error); process.exit(1); });
@@ -306,7 +347,7 @@ describe('applyMigrations against PGlite behind pglite-socket', () => {
       server.once('exit', (code) => reject(new Error(`PGlite server exited with ${code}`)));
     });
     url = `postgresql://postgres@${address}/postgres`;
-  });
+  }, 90_000); // compiling PGlite's wasm takes a while on a loaded machine
 
   afterAll(async () => {
     const exited = new Promise((resolve) => server.once('exit', resolve));

@@ -15,7 +15,7 @@ import { fingerprintChanges, tableFingerprint } from './helpers/table-fingerprin
 import type { TestApp } from './helpers/test-app';
 
 const READ_SCOPES: Scope[] = SCOPES.filter((s) => s.endsWith(':read'));
-const PUBLIC_OPERATIONS = ['get /health/live', 'get /health/ready', 'get /.well-known/jwks.json', 'post /v1/oauth/token', 'post /v1/partners/{partnerId}/callbacks', 'post /v1/credential-leaks'];
+const PUBLIC_OPERATIONS = ['get /health/live', 'get /health/ready', 'get /.well-known/jwks.json', 'get /.well-known/oauth-authorization-server', 'post /v1/oauth/token', 'post /v1/partners/{partnerId}/callbacks', 'post /v1/credential-leaks'];
 
 describe('OWASP API5 — broken function level authorization', () => {
   let t: TestApp;

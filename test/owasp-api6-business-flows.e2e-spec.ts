@@ -14,7 +14,7 @@ import { mp3, wav } from './helpers/audio-fixtures';
 import { expectProblemJson } from './helpers/problem-json';
 import { startSecurityApp } from './helpers/security-tenant';
 import type { TestApp } from './helpers/test-app';
-import { addTrack, Client, completeDraft, createRelease, freshIsrc, newClient, outboxFor, releaseIn, UPC } from './releases.fixtures';
+import { addTrack, Client, completeDraft, createRelease, freshIsrc, newClient, outboxFor, releaseIn, freshUpc } from './releases.fixtures';
 
 describe('OWASP API6 — sensitive business flows', () => {
   let t: TestApp;
@@ -42,7 +42,7 @@ describe('OWASP API6 — sensitive business flows', () => {
     });
 
     it('names each track without an ISRC or accepted audio', async () => {
-      const release = await createRelease(c, { upc: UPC, releaseDate: '2026-06-01' });
+      const release = await createRelease(c, { upc: freshUpc(), releaseDate: '2026-06-01' });
       await addTrack(c, release.id, { title: 'One' });
       await addTrack(c, release.id, { title: 'Two', isrc: freshIsrc() });
       const res = await c.post(`/v1/releases/${release.id}/submit`);
@@ -50,7 +50,7 @@ describe('OWASP API6 — sensitive business flows', () => {
     });
 
     it('will not take a lossy or otherwise rejected upload as a track’s audio', async () => {
-      const release = await createRelease(c, { upc: UPC, releaseDate: '2026-06-01' });
+      const release = await createRelease(c, { upc: freshUpc(), releaseDate: '2026-06-01' });
       const track = await addTrack(c, release.id, { isrc: freshIsrc() });
       for (const bytes of [mp3({ durationMs: 1500 }), wav({ sampleRate: 22_050 }), wav({ channels: 1 })]) {
         const upload = await t.http.post('/v1/uploads').set('X-API-Key', c.key).attach('file', bytes, { filename: 'x.bin' }).expect(201);

@@ -86,10 +86,10 @@ describe('OWASP API9 — improper inventory management', () => {
       }
     });
 
-    it('declares API key and bearer security on every non-public operation, and documents 401 and 403 there', () => {
+    it('declares API key, bearer and oauth2 security on every non-public operation, and documents 401 and 403 there', () => {
       for (const op of operationsOf(doc).filter((o) => o.scopes.length > 0)) {
         const schemes = (op.operation.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort();
-        expect({ op: `${op.method} ${op.path}`, schemes }).toEqual({ op: `${op.method} ${op.path}`, schemes: ['apiKey', 'bearer'] });
+        expect({ op: `${op.method} ${op.path}`, schemes }).toEqual({ op: `${op.method} ${op.path}`, schemes: ['apiKey', 'bearer', 'oauth2'] });
         expect(Object.keys(op.operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
       }
     });

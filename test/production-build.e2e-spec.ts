@@ -4,7 +4,7 @@
 // shell or .env), against a fresh database.
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createEmptyDatabase, TestDatabase } from './helpers/test-database';
 
@@ -68,6 +68,7 @@ describe('production build', () => {
       DATABASE_URL: database.url,
       API_KEY_PEPPER: randomBytes(32).toString('base64'),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'info',
     });
   }, 180_000);
@@ -173,6 +174,10 @@ describe('production build', () => {
         });
         expect(port).toBeGreaterThan(0);
         const base = `http://127.0.0.1:${port}`;
+        // The server re-executed itself (same pid) with the V8 flags of src/node-flags.ts.
+        if (existsSync(`/proc/${child.pid}/cmdline`)) {
+          expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=2');
+        }
 
         const ready = await fetch(`${base}/health/ready`);
         expect(ready.status).toBe(200);

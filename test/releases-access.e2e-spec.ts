@@ -127,7 +127,9 @@ describe('releases: events, tenancy and scopes', () => {
 
     it('declares every route with its scope in OpenAPI', async () => {
       const doc = (await t.http.get('/openapi.json').expect(200)).body;
-      const scopeOf = (path: string, method: string) => doc.paths[path]?.[method]?.security?.[0]?.apiKey;
+      // OpenAPI 3 lists scopes on the oauth2 scheme only; they apply to the key and a bearer token alike.
+      const oauth2 = (path: string, method: string) => doc.paths[path]?.[method]?.security?.find((r: Record<string, string[]>) => 'oauth2' in r);
+      const scopeOf = (path: string, method: string) => oauth2(path, method)?.oauth2;
       expect(scopeOf('/v1/releases', 'post')).toEqual(['releases:write']);
       expect(scopeOf('/v1/releases', 'get')).toEqual(['releases:read']);
       expect(scopeOf('/v1/releases/{id}', 'get')).toEqual(['releases:read']);

@@ -13,7 +13,7 @@ import {
   outboxFor,
   problemFields,
   releaseIn,
-  UPC,
+  freshUpc,
 } from './releases.fixtures';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'live', 'taken_down'] as const;
@@ -78,7 +78,7 @@ describe('release lifecycle', () => {
     });
 
     it('reports missing audio even when everything else is there (audio attaches once uploads exist)', async () => {
-      const release = await createRelease(c, { upc: UPC, releaseDate: '2026-01-01' });
+      const release = await createRelease(c, { upc: freshUpc(), releaseDate: '2026-01-01' });
       await addTrack(c, release.id, { isrc: freshIsrc() });
       expect(problemFields(await c.post(`/v1/releases/${release.id}/submit`), 422)).toEqual(['tracks.0.audio']);
     });
@@ -150,6 +150,22 @@ describe('release lifecycle', () => {
       expect(last).toMatchObject({ status: 'taken_down', statusReason: 'Rights dispute' });
       const types = (await outboxFor(t, c.orgId)).filter((e) => e.data.release?.id === release.id && e.type === 'release.status_changed');
       expect(types.map((e) => e.data.status)).toEqual(path.map(([to]) => to));
+    });
+
+    it('answers DELETE of a non-draft with the step its status allows: taking down only for approved and live', async () => {
+      const advice: Record<Exclude<Status, 'draft'>, RegExp> = {
+        submitted: /awaits review/,
+        rejected: /back to draft first/,
+        approved: /take it down/,
+        live: /take it down/,
+        taken_down: /Taken down is final/,
+      };
+      for (const [status, expected] of Object.entries(advice) as Array<[Exclude<Status, 'draft'>, RegExp]>) {
+        const release = await releaseIn(t, c, status);
+        const detail = expectProblem(await c.delete(`/v1/releases/${release.id}`), 409).detail as string;
+        expect(detail).toMatch(expected);
+        if (status !== 'approved' && status !== 'live') expect(detail).not.toMatch(/take it down|taken_down"\)/);
+      }
     });
 
     it('lets a rejected release be edited again once back in draft', async () => {

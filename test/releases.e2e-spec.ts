@@ -9,6 +9,7 @@ import {
   EAN,
   expectProblem,
   fieldsOf,
+  freshUpc,
   newClient,
   outboxFor,
   problemFields,
@@ -173,6 +174,8 @@ describe('releases', () => {
       ['a number for a title', { title: 42 }, 'title'],
       ['null for explicit', { explicit: null }, 'explicit'],
       ['null for territories', { territories: null }, 'territories'],
+      ['a language name instead of a tag', { language: 'english' }, 'language'],
+      ['a language subtag the IANA registry lacks', { language: 'zz-Qaaa' }, 'language'],
     ])('rejects %s with a field error', async (_label, patch, field) => {
       const fields = await rejected({ title: 'T', artists: ['A'], ...patch });
       expect(fields).toContain(field);
@@ -200,6 +203,35 @@ describe('releases', () => {
 
     it('writes no outbox event for any rejected request', async () => {
       expect(await outboxFor(t, c.orgId)).toEqual([]);
+    });
+  });
+
+  describe('one UPC/EAN, one release', () => {
+    it('refuses (409) a second release of the organization with the same code, in either spelling, on create and on update', async () => {
+      const c = await newClient(t);
+      const upc = freshUpc();
+      const first = await c.post('/v1/releases', { title: 'First', artists: ['A'], upc }).expect(201);
+
+      const again = await c.post('/v1/releases', { title: 'Second', artists: ['A'], upc });
+      expect(expectProblem(again, 409).detail).toBe(`UPC/EAN ${upc} is already used by release ${first.body.id}; a UPC/EAN identifies one product.`);
+      // The EAN-13 spelling of the same UPC-A (a leading 0) is the same product.
+      expectProblem(await c.post('/v1/releases', { title: 'Second', artists: ['A'], upc: `0${upc}` }), 409);
+      expect(await t.prisma.release.count({ where: { orgId: c.orgId } })).toBe(1);
+
+      const other = await c.post('/v1/releases', { title: 'Other', artists: ['A'] }).expect(201);
+      expectProblem(await c.patch(`/v1/releases/${other.body.id}`, { upc }), 409);
+      expect((await t.prisma.release.findUniqueOrThrow({ where: { id: other.body.id } })).upc).toBeNull();
+      // Re-sending a release's own code is no conflict; another organization may use it too.
+      await c.patch(`/v1/releases/${first.body.id}`, { upc }).expect(200);
+      await (await newClient(t)).post('/v1/releases', { title: 'Elsewhere', artists: ['A'], upc }).expect(201);
+    });
+
+    it('lets exactly one of two concurrent creates with one code through', async () => {
+      const c = await newClient(t);
+      const upc = freshUpc();
+      const statuses = await Promise.all([1, 2].map((n) => c.post('/v1/releases', { title: `Race ${n}`, artists: ['A'], upc }).then((res) => res.status)));
+      expect(statuses.sort()).toEqual([201, 409]);
+      expect(await t.prisma.release.count({ where: { orgId: c.orgId, upc } })).toBe(1);
     });
   });
 

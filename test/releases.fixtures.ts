@@ -11,6 +11,17 @@ import type { TestApp } from './helpers/test-app';
 export const UPC = '036000291452';
 export const EAN = '4006381333931';
 
+/**
+ * A valid UPC-A unlikely to repeat within a test: a UPC/EAN identifies one
+ * product, so two releases of one organization cannot share it (409).
+ */
+export function freshUpc(): string {
+  const data = `${randomInt(1, 10)}${String(randomInt(0, 10_000_000_000)).padStart(10, '0')}`;
+  // GS1 mod-10: from the rightmost data digit, weights 3, 1, 3, 1…
+  const sum = [...data].reverse().reduce((total, digit, i) => total + Number(digit) * (i % 2 === 0 ? 3 : 1), 0);
+  return `${data}${(10 - (sum % 10)) % 10}`;
+}
+
 /** A well-formed ISRC unlikely to repeat within a test (QZ is an agency prefix, see isrc.ts). */
 export function freshIsrc(): string {
   return `QZ${randomInt(100, 999)}26${String(randomInt(0, 99999)).padStart(5, '0')}`;
@@ -85,7 +96,7 @@ export async function attachAudioDirectly(t: TestApp, releaseId: string): Promis
 
 /** A draft that passes the completeness check: UPC, date, one track with ISRC and audio. */
 export async function completeDraft(t: TestApp, c: Client): Promise<Record<string, any>> {
-  const release = await createRelease(c, { upc: UPC, releaseDate: '2026-06-01' });
+  const release = await createRelease(c, { upc: freshUpc(), releaseDate: '2026-06-01' });
   await addTrack(c, release.id, { isrc: freshIsrc() });
   await attachAudioDirectly(t, release.id);
   return (await c.get(`/v1/releases/${release.id}`).expect(200)).body;

@@ -47,6 +47,7 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
     UPLOAD_DIR: uploadDir,
     API_KEY_PEPPER: randomBytes(32).toString('base64'),
     ENCRYPTION_KEY: `t1:${randomBytes(32).toString('base64')}`,
+    AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
     ...env,
   };
   const logDestination = new Writable({ write: (_chunk, _encoding, callback) => callback() });

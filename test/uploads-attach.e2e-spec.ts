@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { DEFAULT_MIGRATIONS_DIR, applyMigrations } from '../src/platform/database/migrations/migration-applier';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createEmptyDatabase, type TestDatabase } from './helpers/test-database';
-import { freshIsrc, UPC } from './releases.fixtures';
+import { freshIsrc, freshUpc } from './releases.fixtures';
 
 describe('Track audio', () => {
   let t: TestApp;
@@ -188,7 +188,7 @@ describe('Track audio', () => {
   });
 
   it('counts for submission, and is frozen once the release is submitted (409)', async () => {
-    const { releaseId, audioUrl } = await draftWithTrack(org.key, { upc: UPC, releaseDate: '2026-06-01' }, { isrc: freshIsrc() });
+    const { releaseId, audioUrl } = await draftWithTrack(org.key, { upc: freshUpc(), releaseDate: '2026-06-01' }, { isrc: freshIsrc() });
     const incomplete = await as(org.key).post(`/v1/releases/${releaseId}/submit`).expect(422);
     expect(incomplete.body.errors).toEqual([expect.objectContaining({ field: 'tracks.0.audio' })]);
 
@@ -202,7 +202,7 @@ describe('Track audio', () => {
   });
 
   it('checks the track (404), then the upload (404, 422), then the release status (409)', async () => {
-    const { releaseId, trackId, audioUrl } = await draftWithTrack(org.key, { upc: UPC, releaseDate: '2026-06-01' }, { isrc: freshIsrc() });
+    const { releaseId, trackId, audioUrl } = await draftWithTrack(org.key, { upc: freshUpc(), releaseDate: '2026-06-01' }, { isrc: freshIsrc() });
     const audio = await upload(org.key, wav());
     await as(org.key).put(audioUrl, { uploadId: audio.id }).expect(200);
     await as(org.key).post(`/v1/releases/${releaseId}/submit`).expect(200);

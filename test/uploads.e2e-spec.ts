@@ -1,31 +1,37 @@
 // Audio uploads (API.md §4): what a good upload yields, and how its content,
-// listing, deletion, tenancy and scopes behave. Bad input is in
-// uploads-bad-input.e2e-spec.ts, memory in uploads-memory.e2e-spec.ts.
+// listing, deletion, tenancy and scopes behave — on both storage backends
+// (the local disk and an S3 bucket), plus what only a bucket does (presigned
+// URLs, server-side encryption, multipart uploads). Bad input is in
+// uploads-bad-input.e2e-spec.ts, memory in uploads-memory.e2e-spec.ts, two
+// instances on one bucket in uploads-instances.e2e-spec.ts.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import http from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Response as SuperagentResponse } from 'superagent';
 import type { Response } from 'supertest';
 import { aiff, flac, mp3, wav } from './helpers/audio-fixtures';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
+import { UploadsService } from '../src/modules/uploads/uploads.service';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { eventually, filesUnder, listen } from './helpers/upload-requests';
+import { BACKENDS, startUploadBackend, type UploadBackend } from './helpers/upload-backends';
+import { eventually, listen, multipartFrame } from './helpers/upload-requests';
+import { StoredObjectDeletions } from '../src/modules/uploads/stored-object-deletions';
 
-describe('Audio uploads', () => {
+describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
   let t: TestApp;
-  let uploadDir: string;
+  let b: UploadBackend;
   let org: OrgWithKey;
 
   beforeAll(async () => {
-    uploadDir = mkdtempSync(path.join(tmpdir(), 'musicpub-uploads-'));
-    t = await startTestApp({ env: { UPLOAD_DIR: uploadDir } });
+    b = await startUploadBackend(backend);
+    t = await startTestApp({ env: b.env });
     org = await createOrgWithKey(t);
   });
   afterAll(async () => {
-    await t.close();
-    rmSync(uploadDir, { recursive: true, force: true });
+    await t?.close();
+    await b?.close();
   });
 
   function upload(bytes: Buffer, options: { key?: string; filename?: string; contentType?: string; fields?: Record<string, string>; digest?: string } = {}) {
@@ -61,9 +67,9 @@ describe('Audio uploads', () => {
       });
       expect(res.headers.location).toBe(`/v1/uploads/${res.body.id}`);
 
-      // The bytes live under the id, not the client's name; no temporary file is left.
-      expect(filesUnder(uploadDir)).toContain(path.join('objects', res.body.id));
-      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+      // The bytes live under the id, not the client's name; nothing staged is left.
+      expect(await b.storedKeys()).toContain(res.body.id);
+      expect(await b.leftovers()).toEqual([]);
 
       const events = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: { startsWith: 'upload.' } } });
       const mine = events.filter((e) => (e.data as any).upload.id === res.body.id);
@@ -92,7 +98,7 @@ describe('Audio uploads', () => {
         problems: ['lossy'],
       });
       expect(res.body.format.durationMs).toBeGreaterThanOrEqual(2000);
-      expect(filesUnder(uploadDir)).toContain(path.join('objects', res.body.id));
+      expect(await b.storedKeys()).toContain(res.body.id);
       const event = await t.prisma.outboxEvent.findMany({ where: { orgId: org.orgId, type: 'upload.rejected' } });
       expect(event.filter((e) => (e.data as any).upload.id === res.body.id)).toHaveLength(1);
     });
@@ -132,11 +138,11 @@ describe('Audio uploads', () => {
     });
 
     it('stores a traversal filename sanitized, and the bytes only under the upload id', async () => {
-      const before = filesUnder(uploadDir);
+      const before = await b.storedKeys();
       const body = await uploaded(wav(), { filename: '../../etc/passwd.wav' });
       expect(body.filename).toBe('passwd.wav');
-      expect(filesUnder(uploadDir)).toEqual([...before, path.join('objects', body.id)].sort());
-      expect(existsSync(path.join(uploadDir, '..', '..', 'etc', 'passwd.wav'))).toBe(false);
+      expect(await b.storedKeys()).toEqual([...before, body.id].sort());
+      expect(existsSync(path.join(b.uploadDir, '..', '..', 'etc', 'passwd.wav'))).toBe(false);
     });
 
     it('keeps a UTF-8 filename', async () => {
@@ -156,7 +162,7 @@ describe('Audio uploads', () => {
       expect(again.text).toBe(first.text);
       expect(await t.prisma.upload.count({ where: { orgId: own.orgId } })).toBe(1);
       expect(await t.prisma.outboxEvent.count({ where: { orgId: own.orgId, type: { startsWith: 'upload.' } } })).toBe(1);
-      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+      expect(await b.leftovers()).toEqual([]);
     });
 
     it('refuses the same key with another file (422) and a malformed key (400), keeping nothing', async () => {
@@ -166,7 +172,7 @@ describe('Audio uploads', () => {
       expect(other.body.type).toBe('https://musicpub.dev/problems#idempotency-key-reused');
       await upload(wav(), { key: own.key }).set('Idempotency-Key', '"unterminated').expect(400);
       expect(await t.prisma.upload.count({ where: { orgId: own.orgId } })).toBe(1);
-      expect(filesUnder(path.join(uploadDir, 'tmp'))).toEqual([]);
+      expect(await b.leftovers()).toEqual([]);
     });
 
     it('frees the key when the upload fails, so a corrected retry goes through', async () => {
@@ -234,9 +240,9 @@ describe('Audio uploads', () => {
       expect(res.headers['content-disposition']).toBe(`attachment; filename="x.wav"; filename*=UTF-8''x.wav`);
     });
 
-    it('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
+    (backend === 'local' ? it : it.skip)('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
       const big = await uploaded(wav());
-      const target = path.join(uploadDir, 'objects', big.id);
+      const target = path.join(b.uploadDir, 'objects', big.id);
       const openOnTarget = () =>
         readdirSync('/proc/self/fd').filter((fd) => {
           try {
@@ -250,14 +256,23 @@ describe('Audio uploads', () => {
       const hangUp = () =>
         new Promise<void>((resolve) => {
           const socket = connect({ host: host.split(':')[0], port: Number(port) }, () => {
-            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`);
-            // Gone before the server has even looked the upload up.
-            socket.destroy();
-            resolve();
+            // Gone as soon as the request is out, before the server has even looked the upload up.
+            socket.write(`GET /v1/uploads/${big.id}/content HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${org.key}\r\n\r\n`, () => {
+              socket.destroy();
+              resolve();
+            });
           });
           socket.on('error', () => resolve());
         });
-      for (let i = 0; i < 40; i++) await hangUp();
+      // Counts the files the route opened, so the check below runs only once every request got that far.
+      const opened = jest.spyOn(t.app.get(UploadsService), 'openContent');
+      try {
+        for (let i = 0; i < 40; i++) await hangUp();
+        expect(await eventually(() => opened.mock.results.length === 40, 10_000)).toBe(true);
+        await Promise.allSettled(opened.mock.results.map((r) => r.value as Promise<unknown>));
+      } finally {
+        opened.mockRestore();
+      }
       // Before the fix every one stayed open until a garbage collection (DEP0137).
       expect(await eventually(() => openOnTarget() === 0, 2000)).toBe(true);
     });
@@ -296,9 +311,10 @@ describe('Audio uploads', () => {
   describe('DELETE /v1/uploads/:id', () => {
     it('deletes the row and the file', async () => {
       const body = await uploaded(wav());
-      expect(filesUnder(uploadDir)).toContain(path.join('objects', body.id));
+      expect(await b.storedKeys()).toContain(body.id);
       await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(204);
-      expect(filesUnder(uploadDir)).not.toContain(path.join('objects', body.id));
+      expect(await b.storedKeys()).not.toContain(body.id);
+      expect(await t.prisma.storedObjectDeletion.count({ where: { key: body.id } })).toBe(0);
       expect(await t.prisma.upload.count({ where: { id: body.id } })).toBe(0);
       await t.http.get(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(404);
       await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(404);
@@ -313,10 +329,129 @@ describe('Audio uploads', () => {
 
       const res = await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(409);
       expect(res.body).toMatchObject({ status: 409, trackIds: [track.body.id] });
-      expect(filesUnder(uploadDir)).toContain(path.join('objects', body.id));
+      expect(await b.storedKeys()).toContain(body.id);
       expect(await t.prisma.upload.count({ where: { id: body.id } })).toBe(1);
     });
   });
+
+  describe('GET /v1/uploads/:id/download-url', () => {
+    if (backend === 'local') {
+      it('answers 409 on the local disk, naming the way that works', async () => {
+        const body = await uploaded(wav());
+        const res = await t.http.get(`/v1/uploads/${body.id}/download-url`).set('X-API-Key', org.key).expect(409);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ type: 'https://musicpub.dev/problems#download-url-unavailable', status: 409 });
+        expect(res.body.detail).toContain('/content');
+      });
+    } else {
+      it('signs a URL for that one object, valid for at most five minutes', async () => {
+        const bytes = wav({ durationMs: 800 });
+        const body = await uploaded(bytes, { filename: 'Blue in Green.wav' });
+        const res = await t.http.get(`/v1/uploads/${body.id}/download-url`).set('X-API-Key', org.key).expect(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+        const lifetime = Date.parse(res.body.expiresAt) - Date.now();
+        expect(lifetime).toBeGreaterThan(290_000);
+        expect(lifetime).toBeLessThanOrEqual(300_000);
+        const url = new URL(res.body.url);
+        expect(url.pathname).toBe(`/${b.s3!.bucket}/${body.id}`);
+        expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+        expect(url.searchParams.get('response-content-type')).toBe('audio/wav');
+        expect(url.searchParams.get('response-content-disposition')).toMatch(/^attachment; filename="Blue in Green.wav"/);
+        const fetched = await fetch(url);
+        expect(fetched.status).toBe(200);
+        expect(Buffer.compare(Buffer.from(await fetched.arrayBuffer()), bytes)).toBe(0);
+
+        const other = await createOrgWithKey(t);
+        expectNotFound(await t.http.get(`/v1/uploads/${body.id}/download-url`).set('X-API-Key', other.key));
+        const writer = await createOrgWithKey(t, ['uploads:write']);
+        await t.http.get(`/v1/uploads/${body.id}/download-url`).set('X-API-Key', writer.key).expect(403);
+      });
+    }
+  });
+
+  if (backend === 's3') {
+    describe('on a bucket', () => {
+      const s3 = () => b.s3!;
+      const isAbort = (r: { method: string; query: URLSearchParams }) => r.method === 'DELETE' && r.query.has('uploadId');
+      const isComplete = (r: { method: string; query: URLSearchParams }) => r.method === 'POST' && r.query.has('uploadId');
+
+      it('requests server-side encryption for every object it creates', async () => {
+        await uploaded(flac());
+        const creates = s3().requests.filter((r) => r.method === 'POST' && r.query.has('uploads'));
+        expect(creates.length).toBeGreaterThan(0);
+        for (const create of creates) expect(create.headers['x-amz-server-side-encryption']).toBe('AES256');
+      });
+
+      it('streams a large file as 5 MiB parts and serves ranges across them', async () => {
+        const bytes = wav({ durationMs: 31_000 }); // ~5.5 MB: two parts
+        const from = s3().requests.length;
+        const body = await uploaded(bytes);
+        const parts = s3().requests.slice(from).filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
+        expect(parts.map((r) => [r.query.get('partNumber'), r.headers['content-length']])).toEqual([
+          ['1', String(5 * 1024 * 1024)],
+          ['2', String(bytes.length - 5 * 1024 * 1024)],
+        ]);
+        const start = 5 * 1024 * 1024 - 10;
+        const res = await t.http.get(`/v1/uploads/${body.id}/content`).set('X-API-Key', org.key).set('Range', `bytes=${start}-${start + 19}`).buffer(true).parse(binary).expect(206);
+        expect(Buffer.compare(res.body as Buffer, bytes.subarray(start, start + 20))).toBe(0);
+      }, 90_000);
+
+      it('leaves no object and no row when Content-Digest does not match: the multipart upload is aborted, never completed', async () => {
+        const own = await createOrgWithKey(t);
+        const before = await s3().keys();
+        const from = s3().requests.length;
+        const wrong = createHash('sha256').update('other').digest('base64');
+        await upload(wav(), { key: own.key, digest: `sha-256=:${wrong}:` }).expect(422);
+        const sent = s3().requests.slice(from);
+        expect(sent.filter(isAbort)).toHaveLength(1);
+        expect(sent.filter(isComplete)).toEqual([]);
+        expect(await s3().keys()).toEqual(before);
+        expect(await b.leftovers()).toEqual([]);
+        expect(await t.prisma.upload.count({ where: { orgId: own.orgId } })).toBe(0);
+      });
+
+      it('aborts the multipart upload of a client that goes away mid-file', async () => {
+        const before = await s3().keys();
+        const from = s3().requests.length;
+        const baseUrl = await listen(t);
+        const frame = multipartFrame({ filename: 'cut.wav', contentType: 'audio/wav' });
+        const bytes = wav({ durationMs: 31_000 });
+        const req = http.request(`${baseUrl}/v1/uploads`, {
+          method: 'POST',
+          headers: { 'X-API-Key': org.key, 'Content-Type': frame.contentType, 'Content-Length': frame.head.length + bytes.length + frame.tail.length },
+        });
+        req.on('error', () => undefined);
+        req.write(frame.head);
+        req.write(bytes.subarray(0, 5.2 * 1024 * 1024)); // past the first part
+        expect(await eventually(() => s3().requests.slice(from).some((r) => r.method === 'PUT' && r.query.get('partNumber') === '1'))).toBe(true);
+        req.destroy();
+        expect(await eventually(() => s3().requests.slice(from).some(isAbort))).toBe(true);
+        expect(await eventually(async () => (await b.leftovers()).length === 0)).toBe(true);
+        expect(s3().requests.slice(from).filter(isComplete)).toEqual([]);
+        expect(await s3().keys()).toEqual(before);
+      }, 90_000);
+
+      it('retries a failed object delete until the bucket takes it, with the row gone at once', async () => {
+        const body = await uploaded(wav());
+        const deleteOf = (r: { method: string; key: string; query: URLSearchParams }) => r.method === 'DELETE' && r.key === body.id && !r.query.has('uploadId');
+        // The SDK tries three times before the service sees the failure.
+        s3().fail(deleteOf, 3);
+        await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', org.key).expect(204);
+        expect(await t.prisma.upload.count({ where: { id: body.id } })).toBe(0);
+        expect(await s3().keys()).toContain(body.id);
+        const pending = await t.prisma.storedObjectDeletion.findUniqueOrThrow({ where: { key: body.id } });
+        expect(pending).toMatchObject({ attempts: 1, lastError: expect.stringContaining('Injected by the test') });
+        expect(pending.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
+
+        const deletions = t.app.get(StoredObjectDeletions);
+        expect(await deletions.drain()).toBe(0); // not due yet
+        await t.prisma.storedObjectDeletion.update({ where: { key: body.id }, data: { nextAttemptAt: new Date() } });
+        expect(await deletions.drain()).toBe(1);
+        expect(await s3().keys()).not.toContain(body.id);
+        expect(await t.prisma.storedObjectDeletion.count({ where: { key: body.id } })).toBe(0);
+      });
+    });
+  }
 
   describe('tenancy and scopes', () => {
     it('answers 404 to another organization, for every route', async () => {
@@ -329,15 +464,15 @@ describe('Audio uploads', () => {
       expectNotFound(await t.http.delete(`/v1/uploads/${body.id}`).set('X-API-Key', other.key));
       const list = await t.http.get('/v1/uploads').set('X-API-Key', other.key).expect(200);
       expect(list.body.data).toEqual([]);
-      expect(existsSync(path.join(uploadDir, 'objects', body.id))).toBe(true);
+      expect(await b.storedKeys()).toContain(body.id);
     });
 
     it('needs uploads:write to upload and delete, uploads:read to read', async () => {
       const reader = await createOrgWithKey(t, ['uploads:read']);
-      const before = filesUnder(uploadDir);
+      const before = await b.storedKeys();
       const denied = await upload(wav(), { key: reader.key }).expect(403);
       expect(denied.body.detail).toContain('uploads:write');
-      expect(filesUnder(uploadDir)).toEqual(before);
+      expect(await b.storedKeys()).toEqual(before);
       expect(await t.prisma.upload.count({ where: { orgId: reader.orgId } })).toBe(0);
 
       const writer = await createOrgWithKey(t, ['uploads:write']);

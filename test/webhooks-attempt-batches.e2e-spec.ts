@@ -5,6 +5,8 @@
 import { AttemptRecorder } from '../src/modules/webhooks/delivery/attempt-recorder';
 import { AttemptOutcome, DeliveryRepository } from '../src/modules/webhooks/delivery/delivery.repository';
 import { newId } from '../src/platform/ids';
+import { ClsService } from 'nestjs-cls';
+import { eventually } from './helpers/webhook-receiver';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -157,5 +159,73 @@ describe('Webhook attempts recorded in batches', () => {
     expect(byId[good2]).toMatchObject({ status: 'delivered', attempts: [expect.objectContaining({ statusCode: 204 })] });
     // Its lease runs out and it is attempted again: at-least-once.
     expect(byId[bad]).toMatchObject({ status: 'delivering', attempts: [] });
+  });
+
+  // Issue 14.3: claims are fair, and the caps hold whoever claims.
+  describe('claiming', () => {
+    const LEASE_MS = 60_000;
+
+    /** `n` due messages of the endpoint, due in creation order. */
+    async function dueMessages(endpointId: string, n: number): Promise<string[]> {
+      const ids = Array.from({ length: n }, () => newId('msg'));
+      const base = Date.now() - 60_000;
+      await t.prisma.webhookMessage.createMany({
+        data: ids.map((id, i) => ({ id, orgId: org.orgId, endpointId, eventId: newId('evt'), eventType: 'release.updated', body: '{}', nextAttemptAt: new Date(base + i) })),
+      });
+      return ids;
+    }
+    /**
+     * A claim in its own CLS context (as each worker loop has); with
+     * `holdUntil`, inside a transaction that commits only then, which is how a
+     * claim looks to others while it is still running.
+     */
+    const claim = (limit: number, caps = { perEndpoint: 3, perOrg: 5 }, holdUntil?: Promise<void>) =>
+      t.app.get(ClsService).run(() =>
+        holdUntil
+          ? t.db.withTransaction(async () => {
+              const claimed = await repository.claimDueMessages(limit, LEASE_MS, caps);
+              await holdUntil;
+              return claimed;
+            })
+          : repository.claimDueMessages(limit, LEASE_MS, caps),
+      );
+    // Claims cross organizations: the other tests' endpoints stay out of these.
+    beforeEach(() => t.prisma.webhookEndpoint.updateMany({ data: { enabled: false } }));
+
+    it('takes turns across endpoints, oldest first, up to each endpoint’s and the organization’s caps', async () => {
+      const [a, b] = [await endpointWith(), await endpointWith()];
+      const aIds = await dueMessages(a, 10);
+      const bIds = await dueMessages(b, 2);
+      // Round-robin: a1 b1 a2 b2 a3 (the organization's 5), although all of a's are due first.
+      expect((await claim(32)).map((m) => m.id).sort()).toEqual([aIds[0], aIds[1], aIds[2], bIds[0], bIds[1]].sort());
+      // Both caps reached: nothing more until some finish.
+      expect(await claim(32)).toEqual([]);
+    });
+
+    /** Row locks other sessions hold on webhook_messages: the uncommitted claim's. */
+    const locksHeld = async () =>
+      (await t.prisma.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'webhook_messages'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`)[0].n;
+
+    it('keeps concurrent claimers within the caps: one that cannot see another’s claims yet skips them and claims no more', async () => {
+      const [endpoint, other] = [await endpointWith(), await endpointWith()];
+      await dueMessages(endpoint, 10);
+      await dueMessages(other, 10);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const caps = { perEndpoint: 4, perOrg: 6 };
+      // One claimer has claimed two messages and not committed yet…
+      const one = claim(2, caps, held);
+      await eventually(async () => (await locksHeld()) > 0);
+      // …when another claims, on another connection: it sees none of them in flight.
+      const two = await claim(32, caps);
+      release();
+      const first = await one;
+      expect(first).toHaveLength(2);
+      // The second took the rest of the organization's 6, not 6 more, and none of the first one's.
+      expect(two).toHaveLength(4);
+      expect(two.filter((m) => first.some((f) => f.id === m.id))).toEqual([]);
+      const inFlight = await t.prisma.webhookMessage.groupBy({ by: ['endpointId'], where: { orgId: org.orgId, status: 'delivering' }, _count: true });
+      expect(inFlight.map((g) => g._count).sort()).toEqual([3, 3]);
+    });
   });
 });

@@ -87,6 +87,15 @@ describe('Webhook SSRF protection', () => {
     expect(await strict.prisma.webhookEndpoint.count({ where: { orgId: org.orgId } })).toBe(0);
   });
 
+  it('outside production, names the setting that would allow an http:// or private target in development', async () => {
+    const http = await create('http://93.184.215.14/hook').expect(400);
+    expect(http.body.errors).toEqual([{ field: 'url', message: expect.stringContaining('WEBHOOKS_ALLOW_HTTP=true allows http:// (never in production)') }]);
+    const local = await create('https://127.0.0.1:8443/hook').expect(400);
+    expect(local.body.errors[0].message).toContain('WEBHOOKS_ALLOW_PRIVATE=true');
+    const metadata = await create('https://169.254.169.254/').expect(400);
+    expect(metadata.body.errors[0].message).not.toContain('WEBHOOKS_ALLOW');
+  });
+
   it('refuses a host name that resolves to an internal address', async () => {
     const name = hostname();
     const resolved = await lookup(name).catch(() => undefined);

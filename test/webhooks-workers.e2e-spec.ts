@@ -94,4 +94,63 @@ describe('Webhook workers', () => {
       await api.close();
     }
   });
+
+  // Issue 14.3: an organization whose endpoints never answer (each attempt
+  // waits the whole timeout) used to fill every delivery slot, so another
+  // organization's webhooks waited for its timeouts; now it holds at most its
+  // caps of slots and the other's deliveries go straight out.
+  it('keeps a dead endpoint of one organization from delaying another organization’s deliveries', async () => {
+    const TIMEOUT_MS = 2000;
+    const PER_ENDPOINT = 10;
+    const PER_ORG = 25;
+    const env = {
+      ...ENV,
+      WEBHOOK_WORKERS: '1',
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      WEBHOOK_RETRY_SCHEDULE: '1h',
+      WEBHOOK_ENDPOINT_CONCURRENCY: String(PER_ENDPOINT),
+      WEBHOOK_ORG_CONCURRENCY: String(PER_ORG),
+    };
+    const app = await startTestApp({ env });
+    // A second instance claiming from the same tables: the caps hold across workers.
+    const other = await startTestApp({ database: app.database, env });
+    try {
+      const noisy = await createOrgWithKey(app);
+      const quiet = await createOrgWithKey(app);
+      const deadPaths = ['/dead-1', '/dead-2', '/dead-3'];
+      for (const path of deadPaths) {
+        await app.http.post('/v1/webhook-endpoints').set('X-API-Key', noisy.key).send({ url: receiver.url(path), events: ['*'] }).expect(201);
+      }
+      await app.http.post('/v1/webhook-endpoints').set('X-API-Key', quiet.key).send({ url: receiver.url('/fast'), events: ['*'] }).expect(201);
+      // The dead receiver never answers: each attempt waits the whole delivery timeout.
+      receiver.respond = (d) => (d.path === '/fast' ? { status: 204 } : { status: 204, hang: true });
+
+      // 40 events for the noisy organization: 120 messages, all due before the quiet one's.
+      const outbox = app.app.get(OutboxWriter);
+      await app.db.withTransaction(async () => {
+        for (let i = 0; i < 40; i++) await outbox.record(noisy.orgId, 'release.updated', { n: i });
+      });
+      const dead = () => receiver.deliveries.filter((d) => d.path !== '/fast');
+      await receiver.waitFor(() => dead().length >= PER_ORG, 5000);
+
+      const sentAt = Date.now();
+      await app.db.withTransaction(async () => {
+        for (let i = 0; i < 3; i++) await outbox.record(quiet.orgId, 'release.updated', { n: i });
+      });
+      await receiver.waitFor((all) => all.filter((d) => d.path === '/fast').length === 3, 10_000);
+      const waited = Date.now() - sentAt;
+      // Well within one timeout of the dead endpoints (it was several before).
+      expect(waited).toBeLessThan(TIMEOUT_MS / 2);
+
+      // While the quiet organization's webhooks went out, the noisy one held no more than its caps.
+      const inFlightThen = dead().filter((d) => d.receivedAt <= sentAt + waited);
+      expect(inFlightThen.length).toBe(PER_ORG);
+      for (const path of deadPaths) expect(inFlightThen.filter((d) => d.path === path).length).toBeLessThanOrEqual(PER_ENDPOINT);
+      // Round-robin across its endpoints: none was left out.
+      for (const path of deadPaths) expect(inFlightThen.filter((d) => d.path === path).length).toBeGreaterThanOrEqual(5);
+    } finally {
+      await other.close();
+      await app.close();
+    }
+  }, 30_000);
 });

@@ -11,6 +11,7 @@ const JWT_PUBLIC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .toString();
 
 const PEPPER = randomBytes(32).toString('base64');
+const AUDIT_KEY = randomBytes(32).toString('base64');
 const ENCRYPTION = randomBytes(32);
 
 /** A complete, valid production environment; each test breaks one thing. */
@@ -19,6 +20,7 @@ function production(overrides: Env = {}): Env {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgresql://app:db-password-123@db.internal:5432/musicpub',
     API_KEY_PEPPER: PEPPER,
+    AUDIT_HMAC_KEY: AUDIT_KEY,
     ENCRYPTION_KEY: ENCRYPTION.toString('base64'),
     JWT_PRIVATE_KEY: JWT_PRIVATE_PEM,
     ...overrides,
@@ -57,6 +59,28 @@ describe('loadConfig in production', () => {
     expect(config.encryptionKeys.get('k1')?.equals(ENCRYPTION)).toBe(true);
     expect(config.encryptionKeyId).toBe('k1');
     expect(config.jwtPrivateKey).toBe(JWT_PRIVATE_PEM.trim());
+    expect(config.auditHmacKey.equals(Buffer.from(AUDIT_KEY, 'base64'))).toBe(true);
+    expect(config.webhookEndpointConcurrency).toBe(16);
+    expect(config.webhookOrgConcurrency).toBe(32);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+  ])('requires AUDIT_HMAC_KEY (%s)', (_label, value) => {
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: value })), 'AUDIT_HMAC_KEY');
+  });
+
+  it('rejects a weak AUDIT_HMAC_KEY, or the pepper reused as one, without echoing it', () => {
+    const short = randomBytes(16).toString('base64');
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: short })), 'AUDIT_HMAC_KEY', short);
+    expectOneLineNaming(configError(production({ AUDIT_HMAC_KEY: PEPPER })), 'AUDIT_HMAC_KEY', PEPPER);
+  });
+
+  it('reads the webhook concurrency caps, within bounds', () => {
+    expect(loadConfig(production({ WEBHOOK_ENDPOINT_CONCURRENCY: '4', WEBHOOK_ORG_CONCURRENCY: '8' }))).toMatchObject({ webhookEndpointConcurrency: 4, webhookOrgConcurrency: 8 });
+    expectOneLineNaming(configError(production({ WEBHOOK_ENDPOINT_CONCURRENCY: '0' })), 'WEBHOOK_ENDPOINT_CONCURRENCY');
+    expectOneLineNaming(configError(production({ WEBHOOK_ORG_CONCURRENCY: 'many' })), 'WEBHOOK_ORG_CONCURRENCY');
   });
 
   it.each([
@@ -233,6 +257,55 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     ['HTTP_REQUEST_TIMEOUT_MS', '1h'],
   ])('%s=%s', (name, value) => {
     expectOneLineNaming(configError({ [name]: value }), name);
+  });
+
+  it('keeps uploads on the local disk unless UPLOAD_STORAGE=s3, which needs a bucket', () => {
+    expect(loadConfig({})).toMatchObject({ uploadStorage: 'local', s3: undefined });
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 'gcs' }), 'UPLOAD_STORAGE');
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3' }), 'S3_BUCKET');
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'Not_A_Bucket' }), 'S3_BUCKET');
+  });
+
+  it('parses the S3 settings, with AES256 encryption and 5-minute URLs by default', () => {
+    expect(loadConfig({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'masters' }).s3).toEqual({
+      bucket: 'masters',
+      endpoint: undefined,
+      region: 'us-east-1',
+      forcePathStyle: false,
+      keyPrefix: '',
+      sse: 'AES256',
+      sseKmsKeyId: undefined,
+      presignTtlSeconds: 300,
+    });
+    const kms = loadConfig({
+      UPLOAD_STORAGE: 's3',
+      S3_BUCKET: 'masters',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_KEY_PREFIX: 'uploads/',
+      S3_SSE: 'aws:kms',
+      S3_SSE_KMS_KEY_ID: 'alias/masters',
+      S3_PRESIGN_TTL_SECONDS: '60',
+    }).s3;
+    expect(kms).toMatchObject({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, keyPrefix: 'uploads/', sse: 'aws:kms', sseKmsKeyId: 'alias/masters', presignTtlSeconds: 60 });
+  });
+
+  it.each([
+    ['S3_ENDPOINT', 'minio:9000'],
+    ['S3_SSE', 'none'],
+    ['S3_SSE_KMS_KEY_ID', 'alias/without-kms'],
+    ['S3_PRESIGN_TTL_SECONDS', '301'],
+    ['S3_PRESIGN_TTL_SECONDS', '0'],
+    ['S3_FORCE_PATH_STYLE', 'maybe'],
+    ['S3_KEY_PREFIX', '../x?y'],
+  ])('refuses %s=%s', (name, value) => {
+    expectOneLineNaming(configError({ UPLOAD_STORAGE: 's3', S3_BUCKET: 'masters', [name]: value }), name);
+  });
+
+  it('MUSICPUB_NODE_FLAGS is on or off', () => {
+    expect(loadConfig({}).nodeFlags).toBe('on');
+    expect(loadConfig({ MUSICPUB_NODE_FLAGS: 'off' }).nodeFlags).toBe('off');
+    expectOneLineNaming(configError({ MUSICPUB_NODE_FLAGS: 'no' }), 'MUSICPUB_NODE_FLAGS');
   });
 
   it('refuses a headers timeout longer than the request timeout', () => {

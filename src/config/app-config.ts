@@ -17,6 +17,18 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
+export interface S3Config {
+  bucket: string;
+  /** Undefined: AWS's own endpoint for the region. */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  keyPrefix: string;
+  sse: 'AES256' | 'aws:kms';
+  sseKmsKeyId: string | undefined;
+  presignTtlSeconds: number;
+}
+
 /** A public key a secret-scanning partner signs leak reports with (GitHub's published list). */
 export interface LeakReportPublicKey {
   keyIdentifier: string;
@@ -34,6 +46,8 @@ export class AppConfig {
   /** A Redis command slower than this fails over to per-instance counting. */
   redisCommandTimeoutMs: number;
   apiKeyPepper: Buffer;
+  /** Keys the audit chain's HMAC; kept out of the database so whoever can write the table cannot re-chain it. */
+  auditHmacKey: Buffer;
   /** AES-256-GCM keys by id; `encryptionKeyId` names the one used for new ciphertexts. */
   encryptionKeys: Map<string, Buffer>;
   encryptionKeyId: string;
@@ -48,6 +62,10 @@ export class AppConfig {
   trustedProxies: string[];
   uploadDir: string;
   uploadMaxBytes: number;
+  /** Where upload bytes live: the local disk (UPLOAD_DIR) or an S3-compatible bucket. */
+  uploadStorage: 'local' | 's3';
+  /** Set exactly when uploadStorage is s3. */
+  s3: S3Config | undefined;
   jsonBodyLimitBytes: number;
   /** How long a client may take to send the request headers (server.headersTimeout). */
   httpHeadersTimeoutMs: number;
@@ -59,6 +77,10 @@ export class AppConfig {
   webhookTimeoutMs: number;
   /** Delivery loops in this process (0 = none: a separate `npm run worker` delivers). */
   webhookWorkers: number;
+  /** Most deliveries in flight to one endpoint, across every worker: a dead endpoint holds no more slots than this. */
+  webhookEndpointConcurrency: number;
+  /** Most deliveries in flight for one organization's endpoints together, across every worker. */
+  webhookOrgConcurrency: number;
   /** How often an idle delivery loop looks for due work. */
   webhookPollIntervalMs: number;
   /** Keys that may sign POST /v1/credential-leaks reports; empty = every report is refused. */
@@ -79,6 +101,8 @@ export class AppConfig {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   logLevel: string;
+  /** MUSICPUB_NODE_FLAGS: whether the server starts with the V8 flags of src/node-flags.ts (read there, before this). */
+  nodeFlags: 'on' | 'off';
   /** Bearer token for GET /metrics; unset = no metrics route (404). */
   metricsToken: string | undefined;
 
@@ -110,6 +134,11 @@ export function loadConfig(env: Env): AppConfig {
   c.redisCommandTimeoutMs = integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 150, 10, 10_000);
 
   c.apiKeyPepper = secret(env, 'API_KEY_PEPPER', prod);
+  c.auditHmacKey = secret(env, 'AUDIT_HMAC_KEY', prod);
+  if (c.auditHmacKey.equals(c.apiKeyPepper)) {
+    // One leaked secret must not give away both the key hashes and the audit chain.
+    throw new ConfigError('AUDIT_HMAC_KEY must differ from API_KEY_PEPPER');
+  }
   const encryption = encryptionKeys(env, prod);
   c.encryptionKeys = encryption.keys;
   c.encryptionKeyId = encryption.currentId;
@@ -130,6 +159,8 @@ export function loadConfig(env: Env): AppConfig {
 
   c.uploadDir = blankToUndefined(env.UPLOAD_DIR) ?? './.data/uploads';
   c.uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
+  c.uploadStorage = oneOf(env, 'UPLOAD_STORAGE', ['local', 's3'], 'local');
+  c.s3 = c.uploadStorage === 's3' ? s3Config(env) : undefined;
   c.jsonBodyLimitBytes = integer(env, 'JSON_BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 ** 2);
   c.httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 30_000, 1_000, 600_000);
   // One hour: a 2 GiB upload (the default limit) needs about 5 Mbit/s to fit.
@@ -143,6 +174,8 @@ export function loadConfig(env: Env): AppConfig {
   c.webhookRetryScheduleMs = durations(env, 'WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h');
   c.webhookTimeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
   c.webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 0, 32);
+  c.webhookEndpointConcurrency = integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000);
+  c.webhookOrgConcurrency = integer(env, 'WEBHOOK_ORG_CONCURRENCY', 32, 1, 10_000);
   c.webhookPollIntervalMs = integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000);
 
   c.leakReportPublicKeys = leakReportPublicKeys(env, 'LEAK_REPORT_PUBLIC_KEYS');
@@ -161,6 +194,7 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
   c.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, prod ? 'info' : 'info');
+  c.nodeFlags = oneOf(env, 'MUSICPUB_NODE_FLAGS', ['on', 'off'], 'on');
   c.metricsToken = blankToUndefined(env.METRICS_TOKEN);
   // Long enough that guessing it online is hopeless (the route has no rate limit), and
   // limited to token68 characters (RFC 9110 §11.2) so it fits a Bearer header as is.
@@ -168,6 +202,37 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('METRICS_TOKEN must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. openssl rand -hex 32)');
   }
   return c;
+}
+
+function s3Config(env: Env): S3Config {
+  const bucket = blankToUndefined(env.S3_BUCKET);
+  // Bucket naming rules (3–63 lowercase letters, digits, dots, hyphens).
+  if (bucket === undefined || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('S3_BUCKET is required with UPLOAD_STORAGE=s3 (a bucket name: 3-63 lowercase letters, digits, dots or hyphens)');
+  }
+  const endpoint = blankToUndefined(env.S3_ENDPOINT);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError('S3_ENDPOINT must be an http:// or https:// URL');
+  }
+  const keyPrefix = env.S3_KEY_PREFIX?.trim() ?? '';
+  if (!/^[A-Za-z0-9_./-]{0,200}$/.test(keyPrefix)) {
+    throw new ConfigError('S3_KEY_PREFIX may hold only letters, digits, _ . / and - (at most 200)');
+  }
+  const sse = oneOf(env, 'S3_SSE', ['AES256', 'aws:kms'], 'AES256');
+  const sseKmsKeyId = blankToUndefined(env.S3_SSE_KMS_KEY_ID);
+  if (sseKmsKeyId !== undefined && sse !== 'aws:kms') {
+    throw new ConfigError('S3_SSE_KMS_KEY_ID needs S3_SSE=aws:kms');
+  }
+  return {
+    bucket,
+    endpoint,
+    region: blankToUndefined(env.S3_REGION) ?? 'us-east-1',
+    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
+    keyPrefix,
+    sse,
+    sseKmsKeyId,
+    presignTtlSeconds: integer(env, 'S3_PRESIGN_TTL_SECONDS', 300, 1, 300),
+  };
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {

@@ -5,11 +5,12 @@ import path from 'node:path';
 /**
  * Outside production, secrets left unset are generated once and kept in
  * `.data/dev-secrets.json` (mode 600), so the API and the CLI — separate
- * processes — agree on the pepper that hashes API keys and the key that
- * encrypts stored secrets. Production never reaches this: AppConfig demands
- * real values there.
+ * processes — agree on the pepper that hashes API keys, the key that
+ * encrypts stored secrets and the key of the audit chain's HMAC (which must
+ * outlive restarts, or the trail written before one would stop verifying).
+ * Production never reaches this: AppConfig demands real values there.
  */
-const DEV_SECRET_NAMES = ['API_KEY_PEPPER', 'ENCRYPTION_KEY'] as const;
+const DEV_SECRET_NAMES = ['API_KEY_PEPPER', 'ENCRYPTION_KEY', 'AUDIT_HMAC_KEY'] as const;
 
 export function applyDevelopmentSecrets(env: NodeJS.ProcessEnv, dataDir = path.resolve('.data')): void {
   if (env.NODE_ENV === 'production') return;

@@ -35,6 +35,7 @@ export interface ParameterObject {
 
 export interface OperationObject {
   operationId?: string;
+  summary?: string;
   parameters?: ParameterObject[];
   requestBody?: { required?: boolean; content: Record<string, { schema: SchemaObject }> };
   responses: Record<string, unknown>;

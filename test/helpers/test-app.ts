@@ -36,6 +36,7 @@ export interface StartTestAppOptions {
 const FILE_SECRETS = {
   API_KEY_PEPPER: randomBytes(32).toString('base64'),
   ENCRYPTION_KEY: `t1:${randomBytes(32).toString('base64')}`,
+  AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
 };
 
 export async function startTestApp(options: StartTestAppOptions = {}): Promise<TestApp> {

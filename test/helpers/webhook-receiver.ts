@@ -28,6 +28,8 @@ export interface ReceiverResponse {
   body?: string;
   /** Wait this long before answering (timeouts, graceful shutdown). */
   delayMs?: number;
+  /** Never answer: the request stays open until the sender gives up or the receiver closes. */
+  hang?: boolean;
 }
 
 export type Responder = (delivery: ReceivedDelivery) => ReceiverResponse;
@@ -110,6 +112,7 @@ export class WebhookReceiver {
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       };
+      if (answer.hang) return;
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });

@@ -20,6 +20,7 @@ export class ApiKeysController {
   @Post()
   @Scopes('keys:write')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create an API key with a subset of your scopes; the key is shown once.' })
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The key is in this response only.' })
   async create(@Principal() principal: AuthPrincipal, @Body() dto: CreateApiKeyDto, @Res({ passthrough: true }) res: Response): Promise<CreatedApiKeyView> {
     const created = await this.keys.create(principal, dto);
@@ -29,6 +30,7 @@ export class ApiKeysController {
 
   @Get()
   @Scopes('keys:read')
+  @ApiOperation({ summary: 'List the organization’s API keys, newest first (never the keys themselves).' })
   @ApiOkResponse({ type: ApiKeyPageView })
   list(@Principal() principal: AuthPrincipal, @Query() query: ListApiKeysQuery): Promise<Page<ApiKeyView>> {
     return this.keys.list(principal, query.limit, query.cursor, query.expiringWithinDays);
@@ -54,6 +56,7 @@ export class ApiKeysController {
 
   @Get(':id')
   @Scopes('keys:read')
+  @ApiOperation({ summary: 'One API key’s metadata.' })
   @ApiOkResponse({ type: ApiKeyView })
   get(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<ApiKeyView> {
     return this.keys.get(principal, id);
@@ -62,6 +65,7 @@ export class ApiKeysController {
   @Post(':id/rotate')
   @Scopes('keys:write')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Rotate a key: a new key now, the old one until the grace period ends.' })
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The new key, shown in this response only. The old key works until the grace period ends.' })
   async rotate(
     @Principal() principal: AuthPrincipal,
@@ -77,6 +81,7 @@ export class ApiKeysController {
   @Delete(':id')
   @Scopes('keys:write')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key at once.' })
   @ApiNoContentResponse({ description: 'Revoked at once; tokens issued from it stop working within a second.' })
   revoke(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
     return this.keys.revoke(principal, id);

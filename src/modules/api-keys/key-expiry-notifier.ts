@@ -36,8 +36,9 @@ export class KeyExpiryNotifier implements OnApplicationBootstrap, OnModuleDestro
     this.scheduler.addInterval(INTERVAL_NAME, setInterval(() => void this.run(), this.config.keyExpiryCheckIntervalMs));
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     if (this.scheduler?.doesExist('interval', INTERVAL_NAME)) this.scheduler.deleteInterval(INTERVAL_NAME);
+    await this.running;
   }
 
   /** One pass; a pass asked for while one runs joins it. */

@@ -33,10 +33,29 @@ export class AuditEventPageView {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
+export class CheckpointView {
+  @ApiProperty() orgId: string;
+  @ApiProperty({ description: 'Position of the newest event covered (decimal string).', example: '42' }) seq: string;
+  @ApiProperty({ description: 'That event’s hash.' }) hash: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt: string;
+  @ApiProperty({
+    description: 'Compact JWS (ES256, typ audit-checkpoint+jwt) over orgId, seq, hash, issuedAt and iss, verifiable with GET /.well-known/jwks.json. Keep it, and pass it to verify later as ?checkpoint=.',
+  })
+  signature: string;
+}
+
 export class ChainVerificationView {
-  @ApiProperty() ok: boolean;
+  @ApiProperty({ description: 'The chain verifies and, when a checkpoint was given, still holds it.' }) ok: boolean;
   @ApiProperty() checked: number;
-  @ApiPropertyOptional() firstBrokenId?: string;
+  @ApiPropertyOptional({ description: 'The first event whose hash or link does not verify.' }) firstBrokenId?: string;
+  @ApiPropertyOptional({
+    enum: ['match', 'truncated', 'different', 'unreached'],
+    description:
+      'With ?checkpoint=: match; truncated (the chain now ends before it: newest events deleted); different (another event stands at its seq: rewritten); unreached (the chain breaks before it).',
+  })
+  checkpointComparison?: 'match' | 'truncated' | 'different' | 'unreached';
+  @ApiPropertyOptional({ type: CheckpointView, description: 'A signed checkpoint of the verified head (when ok).' })
+  checkpoint?: CheckpointView;
 }
 
 export function presentAuditEvent(row: AuditEvent): AuditEventView {

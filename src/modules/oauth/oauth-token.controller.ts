@@ -1,7 +1,8 @@
 import { Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse, getSchemaPath } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { OAUTH_TOKEN_PATH } from '../../platform/auth/oauth-error';
+import { OAUTH_TOKEN_PATH, type OAuthErrorCode } from '../../platform/auth/oauth-error';
+import { PROBLEM_CONTENT_TYPE } from '../../platform/errors/domain-errors';
 import { attachPrincipal } from '../../platform/auth/principal';
 import { Public } from '../../platform/auth/public.decorator';
 import { RequestSignatureVerifier } from '../../platform/auth/signatures/request-signature.verifier';
@@ -23,6 +24,14 @@ class TokenRequestBody {
   @ApiProperty({ required: false, description: 'Space-separated subset of the key’s scopes.' }) scope?: string;
 }
 
+class OAuthErrorView {
+  @ApiProperty({ enum: ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'] })
+  error: OAuthErrorCode;
+  @ApiProperty() error_description: string;
+}
+
+const OAUTH_ERROR = { 'application/json': { schema: { $ref: getSchemaPath(OAuthErrorView) } } };
+
 /** OAuth 2.0 client credentials (RFC 6749 §4.4): an API key exchanged for a short-lived ES256 access token (RFC 9068). */
 @ApiTags('oauth')
 @Controller()
@@ -42,6 +51,12 @@ export class OAuthTokenController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestBody })
   @ApiOkResponse({ type: TokenResponse })
+  @ApiExtraModels(OAuthErrorView)
+  @ApiBadRequestResponse({ description: 'OAuth error (RFC 6749 §5.2): invalid_request, unsupported_grant_type, invalid_scope.', content: OAUTH_ERROR })
+  @ApiUnauthorizedResponse({
+    description: 'invalid_client (an OAuth error, with WWW-Authenticate after HTTP Basic); a key that requires signed requests and sent a bad signature gets problem+json.',
+    content: { ...OAUTH_ERROR, [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+  })
   async token(@Req() req: Request): Promise<TokenResponse> {
     const request = parseTokenRequest(req.body, req.headers.authorization);
     const principal = await this.tokens.authenticateClient(request, req.ip ?? '');

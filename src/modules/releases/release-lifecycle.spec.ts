@@ -7,6 +7,7 @@ import {
   checkBackOfficeTransition,
   isEditable,
   isReleaseStatus,
+  notEditableReason,
   missingForSubmission,
   nextStatuses,
 } from './release-lifecycle';
@@ -55,6 +56,18 @@ describe('release lifecycle', () => {
     expect(isReleaseStatus('LIVE')).toBe(false);
     expect(isReleaseStatus('published')).toBe(false);
     expect(isReleaseStatus(undefined)).toBe(false);
+  });
+});
+
+describe('notEditableReason', () => {
+  it('suggests taking down only where the lifecycle allows it', () => {
+    for (const status of RELEASE_STATUSES.filter((s) => s !== 'draft')) {
+      const reason = notEditableReason(status, 'rel_1');
+      expect(reason).toMatch(new RegExp(`^The release is ${status}; only a draft can be changed or deleted\\. `));
+      expect(/take it down/.test(reason)).toBe(nextStatuses(status).includes('taken_down'));
+    }
+    expect(notEditableReason('taken_down', 'rel_1')).toMatch(/final/);
+    expect(notEditableReason('rejected', 'rel_1')).toContain('POST /v1/releases/rel_1/status with "draft"');
   });
 });
 

@@ -37,6 +37,29 @@ export function canTransition(from: ReleaseStatus, to: ReleaseStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * Why a release that is not a draft cannot be changed or deleted, with the
+ * step that is possible from its status (not always taking it down: a
+ * taken-down release is final, a submitted one awaits review).
+ */
+export function notEditableReason(status: ReleaseStatus, releaseId: string): string {
+  const base = `The release is ${status}; only a draft can be changed or deleted.`;
+  const route = `POST /v1/releases/${releaseId}/status`;
+  switch (status) {
+    case 'submitted':
+      return `${base} It awaits review, which approves or rejects it; a rejected release can go back to draft (${route} with "draft").`;
+    case 'rejected':
+      return `${base} Move it back to draft first (${route} with "draft").`;
+    case 'approved':
+    case 'live':
+      return `${base} To withdraw it from distribution, take it down (${route} with "taken_down").`;
+    case 'taken_down':
+      return `${base} Taken down is final: the release is kept as the record of what was distributed and cannot be changed or deleted.`;
+    default:
+      return base;
+  }
+}
+
 export type TransitionCheck = { ok: true } | { ok: false; reason: string };
 
 /** Whether POST /status may move a release from `from` to `to`, with a client-facing reason when not. */

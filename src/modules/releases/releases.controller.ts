@@ -41,6 +41,7 @@ export class ReleasesController {
   @ApiOperation({ summary: 'Create a draft release.' })
   @ApiCreatedResponse({ ...WITH_ETAG, description: 'The new draft; Location names it.' })
   @ApiBadRequestResponse({ description: 'Field errors (problem+json with errors[]), or an unknown property.' })
+  @ApiConflictResponse({ description: 'Another release of the organization has this UPC/EAN (a UPC-A and its EAN-13 with a leading 0 are one code).' })
   @ApiUnprocessableEntityResponse({ description: 'originalReleaseDate is after releaseDate.' })
   async create(@Principal() principal: AuthPrincipal, @Body() dto: CreateReleaseDto, @Res({ passthrough: true }) res: Response): Promise<ReleaseView> {
     const release = await this.releases.create(principal.orgId, dto);
@@ -70,7 +71,7 @@ export class ReleasesController {
   @ApiIfMatch()
   @ApiOkResponse(WITH_ETAG)
   @ApiBadRequestResponse({ description: 'Field errors, or an unknown property.' })
-  @ApiConflictResponse({ description: 'The release is not a draft.' })
+  @ApiConflictResponse({ description: 'The release is not a draft, or another release of the organization has this UPC/EAN.' })
   @ApiUnprocessableEntityResponse({ description: 'originalReleaseDate would be after releaseDate.' })
   async update(
     @Principal() principal: AuthPrincipal,
@@ -88,7 +89,7 @@ export class ReleasesController {
   @ApiOperation({ summary: 'Delete a draft release and its tracks.' })
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiConflictResponse({ description: 'The release is not a draft; take it down with POST /status instead.' })
+  @ApiConflictResponse({ description: 'The release is not a draft; the problem detail says what its status allows instead.' })
   async delete(@Principal() principal: AuthPrincipal, @Param('id') id: string, @IfMatch() ifMatch: IfMatchCondition | undefined): Promise<void> {
     await this.releases.delete(principal.orgId, id, ifMatch);
   }

@@ -69,6 +69,23 @@ export class ReleasesRepository {
     return count === 1;
   }
 
+  /**
+   * Serialises, until commit, every writer of one UPC/EAN in an organization
+   * (as lockIsrc does for ISRCs), so the holder check below cannot race.
+   */
+  async lockUpc(orgId: string, gtin13: string): Promise<void> {
+    await this.db.tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`upc:${orgId}:${gtin13}`}, 0))`;
+  }
+
+  /** The organization's release (other than `exceptId`) carrying any of `spellings` of one UPC/EAN. */
+  findUpcHolder(orgId: string, spellings: string[], exceptId?: string): Promise<{ id: string } | null> {
+    return this.db.tx.release.findFirst({
+      where: { orgId, upc: { in: spellings }, ...(exceptId ? { id: { not: exceptId } } : {}) },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+  }
+
   async deleteForOrg(orgId: string, id: string): Promise<boolean> {
     const { count } = await this.db.tx.release.deleteMany({ where: { id, orgId } });
     return count === 1;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release } from '../../generated/prisma/client';
+import { classifyDatabaseError, violatedIndex } from '../../platform/database/database-errors';
 import { Db } from '../../platform/database/db';
 import { IfMatchCondition, ifMatchAllows } from '../../platform/http/entity-tag';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
@@ -10,12 +11,14 @@ import type { ChangeStatusDto } from './dto/change-status.dto';
 import type { CreateReleaseDto } from './dto/create-release.dto';
 import type { ListReleasesQuery } from './dto/list-releases.query';
 import type { UpdateReleaseDto } from './dto/update-release.dto';
+import { gtinSpellings } from './identifiers/gs1-code';
 import { newReleaseFields, releaseChanges, releaseDateOrderError } from './release-fields';
 import {
   checkBackOfficeTransition,
   illegalTransitionReason,
   isEditable,
   missingForSubmission,
+  notEditableReason,
   type ReleaseStatus,
 } from './release-lifecycle';
 import {
@@ -51,7 +54,8 @@ export class ReleasesService {
   async create(orgId: string, dto: CreateReleaseDto): Promise<ReleaseView> {
     const fields = newReleaseFields(dto);
     assertDateOrder(fields);
-    return this.db.withTransaction(async () => {
+    return this.withUpcGuard(async () => {
+      if (fields.upc) await this.assertUpcFree(orgId, fields.upc);
       const row = await this.releases.create(orgId, newId('rel'), fields);
       const view = presentRelease(row);
       await this.outbox.record(orgId, 'release.created', { release: asJson(view) });
@@ -73,11 +77,12 @@ export class ReleasesService {
 
   async update(orgId: string, id: string, dto: UpdateReleaseDto, ifMatch?: IfMatchCondition): Promise<ReleaseView> {
     const changes = releaseChanges(dto);
-    return this.db.withTransaction(async () => {
+    return this.withUpcGuard(async () => {
       const current = await this.lockForChange(orgId, id, { ifMatch, draftOnly: true });
       // An empty body changes nothing: no new version, no event.
       if (Object.keys(changes).length === 0) return presentRelease(await this.load(orgId, id));
       assertDateOrder({ ...current, ...changes });
+      if (changes.upc && changes.upc !== current.upc) await this.assertUpcFree(orgId, changes.upc, id);
       const row = await this.write(current, changes);
       const view = presentRelease(row);
       await this.outbox.record(orgId, 'release.updated', { release: asJson(view) });
@@ -175,6 +180,30 @@ export class ReleasesService {
     return view;
   }
 
+  /** A UPC/EAN identifies one product: 409 when another release of the organization has it, in either spelling. */
+  private async assertUpcFree(orgId: string, upc: string, exceptReleaseId?: string): Promise<void> {
+    const spellings = gtinSpellings(upc);
+    await this.releases.lockUpc(orgId, spellings.find((code) => code.length === 13) ?? upc);
+    const holder = await this.releases.findUpcHolder(orgId, spellings, exceptReleaseId);
+    if (holder) throw new Conflict(upcTaken(upc, holder.id));
+  }
+
+  /**
+   * assertUpcFree runs under the UPC lock, so the unique index (org_id, upc)
+   * is the last line of defence only; should it fire, the client still gets a
+   * precise 409.
+   */
+  private async withUpcGuard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.db.withTransaction(work);
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'unique-violation' && violatedIndex(error) === 'releases_org_id_upc_key') {
+        throw new Conflict(upcTaken());
+      }
+      throw error;
+    }
+  }
+
   private async load(orgId: string, id: string): Promise<ReleaseRow> {
     const row = await this.releases.findOneForOrg(orgId, id);
     if (!row) throw new NotFound('release');
@@ -184,11 +213,12 @@ export class ReleasesService {
 
 /** 409 unless the release is a draft: later states change only through transitions. */
 export function assertDraft(release: Release): void {
-  if (!isEditable(release.status as ReleaseStatus)) {
-    throw new Conflict(
-      `The release is ${release.status}; only a draft can be changed or deleted (use POST /v1/releases/${release.id}/status to take it down).`,
-    );
-  }
+  if (!isEditable(release.status as ReleaseStatus)) throw new Conflict(notEditableReason(release.status as ReleaseStatus, release.id));
+}
+
+function upcTaken(upc?: string, holderId?: string): string {
+  const who = holderId ? `release ${holderId}` : 'another release of this organization';
+  return `${upc ? `UPC/EAN ${upc}` : 'This UPC/EAN'} is already used by ${who}; a UPC/EAN identifies one product.`;
 }
 
 function assertDateOrder(dates: { releaseDate?: Date | string | null; originalReleaseDate?: Date | string | null }): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { classifyDatabaseError } from '../../platform/database/database-errors';
+import { classifyDatabaseError, violatedIndex } from '../../platform/database/database-errors';
 import { Db } from '../../platform/database/db';
 import { Conflict, NotFound } from '../../platform/errors/domain-errors';
 import { looksLikeId } from '../../platform/ids';
@@ -155,11 +155,4 @@ export class TracksService {
       }
     }
   }
-}
-
-/** The unique index a Prisma P2002 names, as the pg driver adapter reports it (meta.driverAdapterError.cause.constraint). */
-function violatedIndex(error: unknown): string | undefined {
-  const meta = (error as { meta?: { driverAdapterError?: { cause?: { constraint?: { index?: unknown } } } } }).meta;
-  const index = meta?.driverAdapterError?.cause?.constraint?.index;
-  return typeof index === 'string' ? index : undefined;
 }

@@ -4,23 +4,114 @@
 // depth, channels and duration. Both are ESM-only packages; the compiled app
 // (CommonJS on Node 24) and Jest load them through require(esm).
 //
+// The bytes are inspected as they stream past on their way to storage (there
+// is no local copy to read back when the storage is a bucket): the first
+// HEAD_BYTES and the last TAIL_BYTES are kept, and music-metadata reads a
+// branch of the stream until it has what it needs.
+//
 // The duration and whether the file is cut short are measured from the
-// audio actually present (audio-completeness.ts), not from the header.
+// audio actually present (audio-completeness.ts, on the kept head and tail),
+// not from the header.
 //
 // Outcomes: `audio` (a supported container and codec whose header makes
 // sense), `unsupported` (anything else: the client should send another
 // format → 415), or `corrupt` (the bytes claim a supported format but its
 // header cannot be read or is impossible → 422: the format is fine, this file
 // is not).
-import { open } from 'node:fs/promises';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import type * as FileType from 'file-type/source/index';
-import { parseFile } from 'music-metadata';
-import { measureCompleteness } from './audio-completeness';
+import { parseStream, type IAudioMetadata } from 'music-metadata';
+import { measureFrom, type ByteReader, type Completeness } from './audio-completeness';
 import type { AudioFormat, Container } from './distribution-rules';
 
 // Types only: under moduleResolution "node10" TypeScript cannot see through
 // file-type's "exports", while Node resolves the package itself at run time.
-const { fileTypeFromFile } = require('file-type') as typeof FileType;
+const { fileTypeFromBuffer } = require('file-type') as typeof FileType;
+
+/**
+ * Bytes kept from the start of every upload: magic numbers, the chunks before
+ * the audio (fmt of a WAVE_FORMAT_EXTENSIBLE file, COMM/SSND, FLAC metadata
+ * blocks with a small picture).
+ */
+export const HEAD_BYTES = 1024 * 1024;
+/** Bytes kept from the end of every upload: the last FLAC frames, trailing tags. */
+export const TAIL_BYTES = 1024 * 1024;
+
+type ParseOutcome = { ok: true; format: IAudioMetadata['format'] } | { ok: false };
+
+/**
+ * Inspects a file while it streams: `write` each chunk (it resolves once
+ * music-metadata has taken it, so a slow parse slows the upload instead of
+ * piling up in memory), then `result()` at the end. music-metadata usually
+ * stops early (MP3, FLAC); from then on the chunks only feed the head.
+ */
+export class AudioInspector {
+  private readonly head: Buffer[] = [];
+  private headLength = 0;
+  /** The latest chunks, at least TAIL_BYTES of them once there are that many. */
+  private readonly tail: Buffer[] = [];
+  private tailLength = 0;
+  private size = 0;
+  private readonly branch = new PassThrough({ highWaterMark: 256 * 1024 });
+  private parsing = true;
+  private readonly parsed: Promise<ParseOutcome>;
+
+  constructor() {
+    // `duration: true` matters for MP3 only: a stream has no size to derive
+    // a CBR file's duration from, so the parser counts the frames instead.
+    const observer = ({ metadata, tag }: { metadata: IAudioMetadata; tag: { type: string; id: string } }) => {
+      // A WAV's duration comes from its data chunk's header, and nothing
+      // after it matters here: end the branch rather than have the parser
+      // read (and discard) the whole file; it takes the early end in stride.
+      if (tag.type === 'format' && tag.id === 'duration' && metadata.format.container === 'WAVE') this.stopFeeding();
+    };
+    this.parsed = parseStream(this.branch, undefined, { duration: true, skipCovers: true, observer }).then(
+      ({ format }): ParseOutcome => ({ ok: true, format }),
+      // The parser's message may name internals; the client gets ours.
+      (): ParseOutcome => ({ ok: false }),
+    );
+    void this.parsed.then(() => {
+      this.parsing = false;
+      this.branch.destroy();
+    });
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.size += chunk.length;
+    this.tail.push(chunk);
+    this.tailLength += chunk.length;
+    while (this.tailLength - this.tail[0].length >= TAIL_BYTES) this.tailLength -= this.tail.shift()!.length;
+    if (this.headLength < HEAD_BYTES) {
+      const kept = chunk.subarray(0, HEAD_BYTES - this.headLength);
+      this.head.push(kept);
+      this.headLength += kept.length;
+    }
+    if (!this.parsing || this.branch.write(chunk)) return;
+    const stop = new AbortController();
+    await Promise.race([once(this.branch, 'drain', { signal: stop.signal }).catch(() => undefined), this.parsed]);
+    stop.abort();
+  }
+
+  private stopFeeding(): void {
+    if (!this.parsing) return;
+    this.parsing = false;
+    this.branch.end();
+  }
+
+  /** The verdict, once every chunk has been written. */
+  async result(): Promise<AudioInspection> {
+    if (this.parsing) this.branch.end();
+    const head = Buffer.concat(this.head, this.headLength);
+    const tail = Buffer.concat(this.tail, this.tailLength);
+    return decide(head, await this.parsed, (container) => measureKept(container, head, tail, this.size));
+  }
+
+  /** Stops the parse of a file that will not be finished. */
+  abandon(): void {
+    this.branch.destroy();
+  }
+}
 
 export type AudioInspection =
   | { kind: 'audio'; mimeType: string; format: AudioFormat }
@@ -49,8 +140,32 @@ const MAX_CHANNELS = 255;
 const MAX_BITS_PER_SAMPLE = 64;
 const MAX_DURATION_MS = 2 ** 31 - 1;
 
-export async function inspectAudio(path: string): Promise<AudioInspection> {
-  const sniffed = await fileTypeFromFile(path);
+/**
+ * audio-completeness on the kept bytes: reads inside the head or the tail are
+ * served, anything else means the file's layout needs bytes that were not
+ * kept (metadata beyond the head, no complete frame in the tail) and it is
+ * not measured: the header's duration stands and it is not called truncated.
+ */
+async function measureKept(container: Container, head: Buffer, tail: Buffer, size: number): Promise<Completeness | undefined> {
+  const tailStart = size - tail.length;
+  const read: ByteReader = (position, length) => {
+    const end = Math.min(size, position + length);
+    if (end <= head.length) return Promise.resolve(head.subarray(position, end));
+    if (position >= tailStart) return Promise.resolve(tail.subarray(position - tailStart, end - tailStart));
+    return Promise.reject(new NotKept());
+  };
+  try {
+    return await measureFrom(container, read, size);
+  } catch (error) {
+    if (error instanceof NotKept) return undefined;
+    throw error;
+  }
+}
+
+class NotKept extends Error {}
+
+async function decide(head: Buffer, parsing: ParseOutcome, measure: (container: Container) => Promise<Completeness | undefined>): Promise<AudioInspection> {
+  const sniffed = await fileTypeFromBuffer(head);
   const known = sniffed ? SNIFFED[sniffed.ext] : undefined;
   if (!known) {
     return {
@@ -61,17 +176,11 @@ export async function inspectAudio(path: string): Promise<AudioInspection> {
   const { container, mimeType } = known;
   const corrupt = (what: string): AudioInspection => ({ kind: 'corrupt', container, detail: `The file looks like ${container} but ${what}.` });
 
-  let parsed: Awaited<ReturnType<typeof parseFile>>['format'];
-  try {
-    // Header only: no full scan for duration, no cover art.
-    parsed = (await parseFile(path, { duration: false, skipCovers: true })).format;
-  } catch {
-    // The parser's message names the temporary path; the client gets ours.
-    return corrupt('its header cannot be read');
-  }
+  if (!parsing.ok) return corrupt('its header cannot be read');
+  const parsed = parsing.format;
   if (!parsed.container || !PARSED_CONTAINERS[container].includes(parsed.container)) return corrupt('its header says otherwise');
 
-  const codec = await codecOf(container, parsed.container, parsed.codec, path);
+  const codec = codecOf(container, parsed.container, parsed.codec, head);
   if (codec === undefined) return corrupt('it names no codec');
   if (codec.supported === false) {
     return { kind: 'unsupported', detail: `${container} audio encoded as ${codec.name} is not accepted; only ${ACCEPTED_TYPES} audio is.` };
@@ -84,7 +193,7 @@ export async function inspectAudio(path: string): Promise<AudioInspection> {
   if (bitsPerSample !== null && !isWhole(bitsPerSample, 1, MAX_BITS_PER_SAMPLE)) return corrupt('its bit depth is missing or impossible');
   // The duration is what the file holds, not what its header claims: a cut
   // file still declares its full length.
-  const measured = await measureCompleteness(container, path);
+  const measured = await measure(container);
   const durationMs = measured ? measured.durationMs : duration === undefined ? NaN : Math.round(duration * 1000);
   if (!isWhole(durationMs, 0, MAX_DURATION_MS)) return corrupt('its duration is missing or impossible');
 
@@ -101,10 +210,10 @@ function isWhole(value: number | null | undefined, min: number, max: number): va
 
 type Codec = { supported: true; name: string; lossless: boolean } | { supported: false; name: string };
 
-async function codecOf(container: Container, parsedContainer: string, parsedCodec: string | undefined, path: string): Promise<Codec | undefined> {
+function codecOf(container: Container, parsedContainer: string, parsedCodec: string | undefined, head: Buffer): Codec | undefined {
   switch (container) {
     case 'WAV':
-      return waveCodec(parsedCodec === 'non-PCM (65534)' ? await readExtensibleSubFormat(path) : parsedCodec);
+      return waveCodec(parsedCodec === 'non-PCM (65534)' ? readExtensibleSubFormat(head) : parsedCodec);
     case 'AIFF':
       // Plain AIFF is always PCM; AIFF-C names its compression.
       return parsedContainer === 'AIFF' ? { supported: true, name: 'PCM', lossless: true } : aifcCodec(parsedCodec);
@@ -136,33 +245,24 @@ function aifcCodec(name: string | undefined): Codec | undefined {
  * WAVE_FORMAT_EXTENSIBLE (0xFFFE, what DAWs write for 24-bit and multichannel
  * audio) hides the real format in the SubFormat GUID of the fmt chunk, whose
  * first two bytes are the format tag (mmreg.h KSDATAFORMAT_SUBTYPE_*).
- * music-metadata stops at 0xFFFE, so we walk the RIFF chunks to it: a few
- * small reads, bounded.
+ * music-metadata stops at 0xFFFE, so we walk the RIFF chunks of the head to
+ * it (the fmt chunk comes before the audio, well within HEAD_BYTES).
  */
-async function readExtensibleSubFormat(path: string): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const header = Buffer.alloc(8);
-    let offset = 12; // after "RIFF" <size> "WAVE"
-    for (let chunk = 0; chunk < 64; chunk++) {
-      const { bytesRead } = await file.read(header, 0, 8, offset);
-      if (bytesRead < 8) break;
-      const id = header.toString('latin1', 0, 4);
-      const size = header.readUInt32LE(4);
-      if (id === 'fmt ') {
-        if (size < 40) break;
-        const fmt = Buffer.alloc(40);
-        await file.read(fmt, 0, 40, offset + 8);
-        const isKsDataFormat = fmt.subarray(26, 40).equals(KSDATAFORMAT_SUFFIX);
-        const tag = fmt.readUInt16LE(24);
-        if (isKsDataFormat && tag === 1) return 'PCM';
-        if (isKsDataFormat && tag === 3) return 'IEEE_FLOAT';
-        break;
-      }
-      offset += 8 + size + (size % 2); // chunks are word-aligned
+function readExtensibleSubFormat(head: Buffer): string {
+  let offset = 12; // after "RIFF" <size> "WAVE"
+  for (let chunk = 0; chunk < 64 && offset + 8 <= head.length; chunk++) {
+    const id = head.toString('latin1', offset, offset + 4);
+    const size = head.readUInt32LE(offset + 4);
+    if (id === 'fmt ') {
+      if (size < 40 || offset + 8 + 40 > head.length) break;
+      const fmt = head.subarray(offset + 8, offset + 8 + 40);
+      const isKsDataFormat = fmt.subarray(26, 40).equals(KSDATAFORMAT_SUFFIX);
+      const tag = fmt.readUInt16LE(24);
+      if (isKsDataFormat && tag === 1) return 'PCM';
+      if (isKsDataFormat && tag === 3) return 'IEEE_FLOAT';
+      break;
     }
-  } finally {
-    await file.close();
+    offset += 8 + size + (size % 2); // chunks are word-aligned
   }
   return 'WAVE_FORMAT_EXTENSIBLE (not PCM)';
 }

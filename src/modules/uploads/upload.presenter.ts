@@ -41,6 +41,11 @@ export class UploadPageView {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
+export class DownloadUrlView {
+  @ApiProperty({ description: 'GET it (no credentials) within its lifetime; it reaches this one object only.' }) url: string;
+  @ApiProperty({ format: 'date-time', description: 'When the URL stops working (at most 5 minutes ahead).' }) expiresAt: string;
+}
+
 export function presentUpload(row: Upload & { attachedTo?: { id: string } | null }): UploadView {
   return {
     id: row.id,

@@ -36,6 +36,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AppConfig } from '../../config/app-config';
 import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import type { Page } from '../../platform/http/pagination';
@@ -45,9 +46,9 @@ import { UploadThrottle } from '../../platform/throttling/throttle.decorators';
 import { contentRange, selectByteRange, unsatisfiedContentRange } from './byte-range';
 import { CreateUploadDto, UPLOAD_FORM_SCHEMA } from './dto/create-upload.dto';
 import { ListUploadsQuery } from './dto/list-uploads.query';
-import type { ReceivedFile } from './hashing-temp-file-engine';
+import type { ReceivedFile } from './streaming-upload-engine';
 import { UploadErrorsInterceptor } from './upload-errors.interceptor';
-import { UploadPageView, UploadView } from './upload.presenter';
+import { DownloadUrlView, UploadPageView, UploadView } from './upload.presenter';
 import { attachmentDisposition, downloadFilename } from './upload-filename';
 import { UploadsService } from './uploads.service';
 import { contentDigestIsOfSignedBody } from '../../platform/auth/signatures/streamed-body-digest';
@@ -58,7 +59,10 @@ import { contentDigestIsOfSignedBody } from '../../platform/auth/signatures/stre
 export class UploadsController {
   private readonly logger = new Logger(UploadsController.name);
 
-  constructor(private readonly uploads: UploadsService) {}
+  constructor(
+    private readonly uploads: UploadsService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Scopes('uploads:write')
@@ -167,6 +171,17 @@ export class UploadsController {
         this.logger.warn({ err: error, uploadId: upload.id }, 'upload content stream failed');
       }
     });
+  }
+
+  @Get(':id/download-url')
+  @Scopes('uploads:read')
+  @ApiOperation({ summary: 'A presigned URL that fetches the file straight from the bucket, valid for at most 5 minutes (S3 storage only).' })
+  @ApiOkResponse({ type: DownloadUrlView })
+  @ApiConflictResponse({ description: 'The server keeps uploads on its local disk, which cannot sign URLs; use /content.' })
+  downloadUrl(@Principal() principal: AuthPrincipal, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<DownloadUrlView> {
+    // The URL is a bearer credential for the object until it expires: not for caches.
+    res.set('Cache-Control', 'no-store');
+    return this.uploads.downloadUrl(principal.orgId, id, this.config.s3?.presignTtlSeconds ?? 300);
   }
 
   @Delete(':id')

@@ -1,38 +1,38 @@
-import path from 'node:path';
 import { Inject, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../../config/app-config';
 import { RequestTransactionModule } from '../../platform/request-transaction/request-transaction.module';
 import { ReleasesModule } from '../releases/releases.module';
-import { HashingTempFileEngine, prepareTempDir, receivingSettled } from './hashing-temp-file-engine';
 import { LocalDiskUploadStorage } from './storage/local-disk-upload-storage';
-import { UPLOAD_STORAGE } from './storage/upload-storage';
+import { UploadStorageModule } from './storage/upload-storage.module';
+import { UPLOAD_STORAGE, type UploadStorage } from './storage/upload-storage';
+import { StoredObjectDeletions } from './stored-object-deletions';
+import { receivingSettled, StreamingUploadEngine } from './streaming-upload-engine';
 import { TrackAudioController } from './track-audio.controller';
 import { TrackAudioService } from './track-audio.service';
 import { UploadsController } from './uploads.controller';
 import { UploadsRepository } from './uploads.repository';
 import { UploadsService } from './uploads.service';
 
-/** Temporary files of uploads in progress live beside the stored objects, so moving one into place is a rename. */
-function tempDirOf(config: AppConfig): string {
-  return path.join(path.resolve(config.uploadDir), 'tmp');
-}
-
 const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
 
 /**
- * Audio uploads (API.md §4), and attaching them to tracks (§3). Multer gets a streaming engine and the limits:
- * one file of at most UPLOAD_MAX_BYTES (413 beyond), one small text part
- * (`trackId`), nothing else. PrismaService and OutboxWriter come from global modules.
+ * Audio uploads (API.md §4), and attaching them to tracks (§3). Multer gets a
+ * streaming engine that writes into the configured UploadStorage, and the
+ * limits: one file of at most UPLOAD_MAX_BYTES (413 beyond), one small text
+ * part (`trackId`), nothing else. PrismaService and OutboxWriter come from
+ * global modules.
  */
 @Module({
   imports: [
     ReleasesModule,
     RequestTransactionModule,
+    UploadStorageModule,
     MulterModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        storage: new HashingTempFileEngine(tempDirOf(config)),
+      imports: [UploadStorageModule],
+      inject: [AppConfig, UPLOAD_STORAGE],
+      useFactory: (config: AppConfig, storage: UploadStorage) => ({
+        storage: new StreamingUploadEngine(storage),
         limits: {
           fileSize: config.uploadMaxBytes,
           files: 1,
@@ -48,33 +48,21 @@ const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
     }),
   ],
   controllers: [UploadsController, TrackAudioController],
-  providers: [
-    UploadsRepository,
-    UploadsService,
-    TrackAudioService,
-    {
-      provide: UPLOAD_STORAGE,
-      inject: [AppConfig],
-      useFactory: async (config: AppConfig) => {
-        const storage = new LocalDiskUploadStorage(config.uploadDir);
-        await storage.init();
-        return storage;
-      },
-    },
-  ],
+  providers: [UploadsRepository, UploadsService, TrackAudioService, StoredObjectDeletions],
   exports: [UploadsService],
 })
 export class UploadsModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UploadsModule.name);
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(@Inject(UPLOAD_STORAGE) private readonly storage: UploadStorage) {}
 
   async onModuleInit(): Promise<void> {
-    const removed = await prepareTempDir(tempDirOf(this.config), STALE_TEMP_FILE_MS);
+    if (!(this.storage instanceof LocalDiskUploadStorage)) return;
+    const removed = await this.storage.removeStaleStagedFiles(STALE_TEMP_FILE_MS);
     if (removed > 0) this.logger.warn({ removed }, 'removed temporary upload files left by an earlier process');
   }
 
-  /** Shutdown: uploads cut off by the drain deadline remove their temporary files before the process exits. */
+  /** Shutdown: uploads cut off by the drain deadline discard their staged bytes before the process exits. */
   async onModuleDestroy(): Promise<void> {
     await receivingSettled();
   }

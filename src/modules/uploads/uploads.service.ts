@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 import { decodeCursor, Page, toPage } from '../../platform/http/pagination';
@@ -14,16 +13,17 @@ import {
   Unprocessable,
   UnsupportedMediaType,
 } from '../../platform/errors/domain-errors';
-import { looksLikeId, newId } from '../../platform/ids';
+import { looksLikeId } from '../../platform/ids';
 import { OutboxWriter } from '../../platform/outbox/outbox-writer';
 import { RequestTransaction } from '../../platform/request-transaction/request-transaction';
-import { AudioInspection, inspectAudio } from './audio-inspection';
+import type { AudioInspection } from './audio-inspection';
 import { parseContentDigest, WANT_CONTENT_DIGEST } from './content-digest';
 import { distributionProblems, uploadStatusFor } from './distribution-rules';
 import type { ListUploadsQuery } from './dto/list-uploads.query';
-import type { ReceivedFile } from './hashing-temp-file-engine';
+import { discardQuietly, type ReceivedFile } from './streaming-upload-engine';
+import { StoredObjectDeletions } from './stored-object-deletions';
 import { presentUpload, UploadView } from './upload.presenter';
-import { sanitizeUploadFilename } from './upload-filename';
+import { attachmentDisposition, downloadFilename, sanitizeUploadFilename } from './upload-filename';
 import { UploadsRepository } from './uploads.repository';
 import { UPLOAD_STORAGE, type ByteRange, type UploadStorage } from './storage/upload-storage';
 
@@ -38,24 +38,27 @@ export interface NewUploadRequest {
 type ReceivedAudio = Extract<AudioInspection, { kind: 'audio' }>;
 
 /**
- * Upload rules (API.md §4). A received file is checked — digest, emptiness,
- * type from the bytes, header, distribution rules — and only then moved into
- * storage and recorded in the request's transaction, which opens only then
- * (RequestTransaction.commit): the Idempotency-Key claim — fingerprinted by the
- * form fields and the file's SHA-256 (API.md §7) — the row, its outbox event,
- * the stored response and the audit event commit together. Every path out of
- * `create` removes the temporary file; a failure after the move removes the
- * stored object too, so a failed upload leaves nothing behind.
+ * Upload rules (API.md §4). A received file — already staged in storage,
+ * hashed and inspected while it streamed (streaming-upload-engine.ts) — is
+ * checked: emptiness, digest, type from the bytes, header. Only then is the
+ * staged object committed (the local file renamed into place, the multipart
+ * upload completed: I/O that never runs while a transaction is held) and the
+ * request's transaction opened (RequestTransaction.commit): the
+ * Idempotency-Key claim — fingerprinted by the form fields and the file's
+ * SHA-256 (API.md §7) — the trackId check, the row, its outbox event, the
+ * stored response and the audit event commit together. A refused file is
+ * discarded before it ever becomes an object; a transaction that does not
+ * commit (an unknown trackId, a replay, a reused key) deletes the object it
+ * was given, so a failed upload leaves nothing behind.
  */
 @Injectable()
 export class UploadsService {
-  private readonly logger = new Logger(UploadsService.name);
-
   constructor(
     private readonly db: Db,
     private readonly uploads: UploadsRepository,
     private readonly outbox: OutboxWriter,
     private readonly requests: RequestTransaction,
+    private readonly deletions: StoredObjectDeletions,
     @Inject(UPLOAD_STORAGE) private readonly storage: UploadStorage,
   ) {}
 
@@ -65,28 +68,29 @@ export class UploadsService {
       throw new BadRequest('Send the audio as a multipart/form-data part named "file".', [{ field: 'file', message: 'file is required' }]);
     }
     try {
-      const expectedDigest = this.expectedDigest(request.contentDigest);
+      const audio = this.checkReceived(file, this.expectedDigest(request.contentDigest));
       const trackId = request.trackId ?? null;
-      const id = newId('upl');
+      const id = file.uploadId;
       // API.md §7: for uploads, the fingerprint covers the form fields and the file's SHA-256.
       const fingerprint = { body: { fields: trackId === null ? {} : { trackId }, sha256: file.sha256 } };
-      // Claimed before any check (a replay repeats the first answer, whatever
-      // has changed since); the checks read only the local temporary file.
+      await file.staged.commit();
       return await this.requests.commit(
         async () => {
-          const audio = await this.checkReceived(orgId, file, expectedDigest, request.trackId);
-          return this.store(orgId, id, file, audio, trackId);
+          if (trackId !== null && !(await this.uploads.trackExistsForOrg(orgId, trackId))) {
+            throw new Unprocessable('The form names a track that does not exist.', [{ field: 'trackId', message: 'trackId must be a track of your organization' }]);
+          }
+          return this.record(orgId, id, file, audio, trackId);
         },
         { fingerprint, onRollback: () => this.removeStored(id) },
       );
     } finally {
-      // Moved into storage on success, so usually already gone.
-      await rm(file.path, { force: true });
+      // Committed on success (then this does nothing); discarded otherwise.
+      await discardQuietly(file.staged, file.uploadId);
     }
   }
 
-  /** The checks of API.md §4, in order: emptiness, Content-Digest, type from the bytes, header; then the form's trackId. */
-  private async checkReceived(orgId: string, file: ReceivedFile, expectedDigest: Buffer | undefined, trackId: string | undefined): Promise<ReceivedAudio> {
+  /** The checks of API.md §4 on what the engine measured, in order: emptiness, Content-Digest, type from the bytes, header. */
+  private checkReceived(file: ReceivedFile, expectedDigest: Buffer | undefined): ReceivedAudio {
     if (file.size === 0) {
       throw new Unprocessable('The file is empty.', [{ field: 'file', message: 'file has no bytes' }], { type: problemType('empty-file') });
     }
@@ -95,27 +99,19 @@ export class UploadsService {
         type: problemType('digest-mismatch'),
       });
     }
-    const inspection = await inspectAudio(file.path);
+    const { inspection } = file;
     if (inspection.kind === 'unsupported') throw new UnsupportedMediaType(inspection.detail);
     if (inspection.kind === 'corrupt') {
       throw new Unprocessable(inspection.detail, [{ field: 'file', message: 'the audio header is corrupt' }], { type: problemType('corrupt-audio') });
     }
-    if (trackId !== undefined && !(await this.uploads.trackExistsForOrg(orgId, trackId))) {
-      throw new Unprocessable('The form names a track that does not exist.', [{ field: 'trackId', message: 'trackId must be a track of your organization' }]);
-    }
     return inspection;
   }
 
-  /**
-   * Moves the checked file into storage as `id`, then writes the row and its
-   * outbox event in the request's transaction (whose rollback removes the
-   * stored object again).
-   */
-  private async store(orgId: string, id: string, file: ReceivedFile, audio: ReceivedAudio, trackId: string | null): Promise<UploadView> {
+  /** Writes the row of the stored object `id` and its outbox event, in the request's transaction. */
+  private async record(orgId: string, id: string, file: ReceivedFile, audio: ReceivedAudio, trackId: string | null): Promise<UploadView> {
     const { format, mimeType } = audio;
     const problems = distributionProblems(format);
     const status = uploadStatusFor(problems);
-    await this.storage.put(id, { kind: 'file', path: file.path });
     const row = await this.uploads.create(orgId, {
       id,
       filename: sanitizeUploadFilename(file.originalname),
@@ -170,10 +166,35 @@ export class UploadsService {
         });
       }
       await this.uploads.deleteForOrg(orgId, id);
+      // Committed with the row's deletion: if the delete below fails (or the
+      // process dies first), the timer of StoredObjectDeletions retries it.
+      await this.deletions.schedule(id);
     });
-    // Once the row's deletion has committed nothing can reach the bytes; a
-    // failure then leaves an orphaned object, never a row without a file.
-    await this.requests.afterCommit(() => this.removeStored(id));
+    // Only once the row is gone: a row never points at deleted bytes.
+    await this.requests.afterCommit(async () => {
+      await this.deletions.attempt(id);
+    });
+  }
+
+  /**
+   * A short-lived URL that fetches the upload's bytes straight from the
+   * bucket, scoped to that one object (S3 storage only: 409 on the local disk).
+   */
+  async downloadUrl(orgId: string, id: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string }> {
+    const upload = await this.get(orgId, id);
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const url = await this.storage.presignedDownloadUrl(upload.id, {
+      expiresInSeconds: ttlSeconds,
+      contentType: upload.mimeType,
+      contentDisposition: attachmentDisposition(downloadFilename(upload.filename, upload.mimeType)),
+    });
+    if (url === undefined) {
+      throw new Conflict(
+        'This server keeps uploads on its local disk, which cannot sign download URLs; fetch GET /v1/uploads/{id}/content instead (presigned URLs need UPLOAD_STORAGE=s3).',
+        { type: problemType('download-url-unavailable') },
+      );
+    }
+    return { url, expiresAt: expiresAt.toISOString() };
   }
 
   /**
@@ -224,9 +245,8 @@ export class UploadsService {
     }
   }
 
+  /** Deletes an object whose row never committed (a failure is scheduled for retry by StoredObjectDeletions). */
   private async removeStored(id: string): Promise<void> {
-    await this.storage.delete(id).catch((error: unknown) => {
-      this.logger.error({ err: error, uploadId: id }, 'could not remove stored upload bytes');
-    });
+    await this.deletions.attempt(id);
   }
 }

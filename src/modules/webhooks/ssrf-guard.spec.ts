@@ -126,4 +126,32 @@ describe('checkWebhookUrl', () => {
     expect(checkWebhookUrl('http://example.com/', { allowHttp: true, allowPrivate: false }).ok).toBe(true);
     expect(checkWebhookUrl('http://127.0.0.1/', { allowHttp: true, allowPrivate: false }).ok).toBe(false);
   });
+
+  describe('outside production, names the development setting that would allow a refused target', () => {
+    const DEV = { ...STRICT, explainSettings: true };
+    const reason = (url: string, policy: Parameters<typeof checkWebhookUrl>[1]) => {
+      const result = checkWebhookUrl(url, policy);
+      return result.ok ? 'accepted' : result.reason;
+    };
+
+    it('WEBHOOKS_ALLOW_HTTP for http://, WEBHOOKS_ALLOW_PRIVATE for localhost and internal addresses', () => {
+      expect(reason('http://example.com/h', DEV)).toBe('must use https://; for development, WEBHOOKS_ALLOW_HTTP=true allows http:// (never in production)');
+      for (const url of ['https://localhost/h', 'https://10.0.0.5/h', 'https://[::1]/h']) {
+        expect(reason(url, DEV)).toMatch(/; for development, WEBHOOKS_ALLOW_PRIVATE=true allows localhost and private, loopback and link-local addresses \(never in production\)$/);
+      }
+      expect(reason('https://127.0.0.1/h', { ...DEV, allowHttp: true })).toContain('WEBHOOKS_ALLOW_PRIVATE=true');
+    });
+
+    it('names no setting where none would help: metadata, unroutable, other schemes, malformed URLs', () => {
+      for (const url of ['https://169.254.169.254/', 'https://224.0.0.1/', 'ftp://example.com/', 'not a url', 'https://u:p@example.com/']) {
+        expect(reason(url, DEV)).not.toMatch(/WEBHOOKS_ALLOW/);
+      }
+    });
+
+    it('names none in production (explainSettings off)', () => {
+      for (const url of ['http://example.com/h', 'https://localhost/h', 'https://10.0.0.5/h']) {
+        expect(reason(url, STRICT)).not.toMatch(/WEBHOOKS_ALLOW|development/);
+      }
+    });
+  });
 });

@@ -22,6 +22,25 @@ export type AddressClass = 'public' | 'internal' | 'metadata' | 'unroutable';
 export interface TargetPolicy {
   allowHttp: boolean;
   allowPrivate: boolean;
+  /**
+   * Name the settings that would allow a refused http:// or private target
+   * (outside production only: there the refusal is the answer, and a hint to
+   * weaken it would only help an attacker probing the deployment).
+   */
+  explainSettings?: boolean;
+}
+
+/** The setting hint for a refused address, when WEBHOOKS_ALLOW_PRIVATE is what would allow it. */
+export function addressHint(address: string, policy: Pick<TargetPolicy, 'explainSettings'>): string {
+  return classifyAddress(address) === 'internal' ? settingHint('private', policy) : '';
+}
+
+/** "; for development, WEBHOOKS_ALLOW_… allows …" for a refusal a development setting could lift, or "". */
+function settingHint(kind: 'http' | 'private', policy: Pick<TargetPolicy, 'explainSettings'>): string {
+  if (!policy.explainSettings) return '';
+  return kind === 'http'
+    ? '; for development, WEBHOOKS_ALLOW_HTTP=true allows http:// (never in production)'
+    : '; for development, WEBHOOKS_ALLOW_PRIVATE=true allows localhost and private, loopback and link-local addresses (never in production)';
 }
 
 /**
@@ -138,7 +157,7 @@ export function checkWebhookUrl(raw: string, policy: TargetPolicy): CheckedUrl {
     return { ok: false, reason: 'must be an absolute URL, e.g. https://example.com/webhooks' };
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowHttp)) {
-    return { ok: false, reason: policy.allowHttp ? 'must use https:// or http://' : 'must use https://' };
+    return { ok: false, reason: policy.allowHttp ? 'must use https:// or http://' : `must use https://${url.protocol === 'http:' ? settingHint('http', policy) : ''}` };
   }
   if (url.username || url.password) return { ok: false, reason: 'must not contain credentials (user:password@)' };
   if (url.hash) return { ok: false, reason: 'must not contain a fragment (#…)' };
@@ -146,11 +165,13 @@ export function checkWebhookUrl(raw: string, policy: TargetPolicy): CheckedUrl {
   if (!hostname) return { ok: false, reason: 'must name a host' };
 
   if (isLocalhostName(hostname)) {
-    return policy.allowPrivate ? { ok: true, href: url.href, hostname } : { ok: false, reason: 'must not point at localhost' };
+    return policy.allowPrivate ? { ok: true, href: url.href, hostname } : { ok: false, reason: `must not point at localhost${settingHint('private', policy)}` };
   }
   if (isIP(hostname)) {
     const refusal = addressRefusal(hostname, policy);
-    return refusal ? { ok: false, reason: `must not point at ${refusal}` } : { ok: true, href: url.href, hostname, literalAddress: hostname };
+    return refusal
+      ? { ok: false, reason: `must not point at ${refusal}${addressHint(hostname, policy)}` }
+      : { ok: true, href: url.href, hostname, literalAddress: hostname };
   }
   return { ok: true, href: url.href, hostname };
 }

@@ -62,6 +62,7 @@ export class WebhookEndpointsController {
 
   @Get(':id')
   @Scopes('webhooks:read')
+  @ApiOperation({ summary: 'One webhook endpoint (never its secret).' })
   @ApiOkResponse({ type: WebhookEndpointView })
   get(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<WebhookEndpointView> {
     return this.endpoints.get(principal.orgId, id);
@@ -79,6 +80,7 @@ export class WebhookEndpointsController {
   @Delete(':id')
   @Scopes('webhooks:write')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an endpoint and its delivery log.' })
   @ApiNoContentResponse({ description: 'Deleted with its delivery log; nothing more is sent to it.' })
   delete(@Principal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
     return this.endpoints.delete(principal.orgId, id);

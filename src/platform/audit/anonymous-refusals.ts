@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { PrismaClient } from '../../generated/prisma/client';
 import { Db } from '../database/db';
@@ -28,6 +29,7 @@ export class AnonymousRefusals implements OnModuleDestroy {
   private readonly logger = new Logger(AnonymousRefusals.name);
   private readonly tally = new RefusalTally(MAX_BUCKETS);
   private readonly own?: PrismaClient;
+  private readonly chainKey: KeyObject;
   private flushing?: Promise<void>;
   private followUp?: Promise<void>;
 
@@ -35,6 +37,7 @@ export class AnonymousRefusals implements OnModuleDestroy {
     config: AppConfig,
     private readonly db: Db,
   ) {
+    this.chainKey = createSecretKey(config.auditHmacKey);
     if (config.databaseUrl && config.databasePoolSize > 1) {
       this.own = new PrismaClient({
         adapter: new PrismaPg({
@@ -79,7 +82,7 @@ export class AnonymousRefusals implements OnModuleDestroy {
     if (this.tally.size === 0) return;
     const drafts = this.tally.drain();
     const append = async (tx: AuditClient) => {
-      for (const draft of drafts) await appendAuditEvent(tx, draft);
+      for (const draft of drafts) await appendAuditEvent(tx, draft, this.chainKey);
     };
     try {
       if (this.own) await this.own.$transaction(append, { maxWait: 5000, timeout: 15000 });

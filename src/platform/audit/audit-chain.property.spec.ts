@@ -3,7 +3,10 @@
 // position or link — is caught, naming that event (or, for a consistently
 // re-hashed forgery, the next one).
 import fc from 'fast-check';
-import { ChainVerifier, GENESIS_HASH, StoredChainedEvent, chainHash, canonicalEvent, type ChainedEventFields } from './audit-chain';
+import { randomBytes } from 'node:crypto';
+import { ChainVerifier, GENESIS_HASH, KEYED_HASH_VERSION, StoredChainedEvent, chainHash, canonicalEvent, type ChainedEventFields } from './audit-chain';
+
+const KEY = randomBytes(32);
 
 const RUNS = { numRuns: 250 };
 
@@ -29,15 +32,15 @@ function build(drafts: Array<Omit<ChainedEventFields, 'id' | 'seq'>>): StoredCha
   let prev = GENESIS_HASH;
   return drafts.map((draft, i) => {
     const event = { ...draft, id: `aud_${String(i + 1).padStart(26, '0')}`, seq: BigInt(i + 1) };
-    const hash = chainHash(prev, event);
-    const stored = { ...event, prevHash: prev, hash };
+    const hash = chainHash(prev, event, KEY);
+    const stored = { ...event, prevHash: prev, hash, hashVersion: KEYED_HASH_VERSION };
     prev = hash;
     return stored;
   });
 }
 
 function verify(events: StoredChainedEvent[]) {
-  const verifier = new ChainVerifier();
+  const verifier = new ChainVerifier(KEY);
   for (const event of events) verifier.feed(event);
   return verifier.result();
 }
@@ -47,7 +50,7 @@ const chain = fc.array(fields, { minLength: 1, maxLength: 6 }).map(build);
 type Field = keyof StoredChainedEvent;
 const FIELDS: Field[] = [
   'id', 'orgId', 'seq', 'occurredAt', 'actorType', 'actorId', 'action', 'resourceType', 'resourceId',
-  'outcome', 'statusCode', 'ip', 'userAgent', 'requestId', 'changes', 'prevHash', 'hash',
+  'outcome', 'statusCode', 'ip', 'userAgent', 'requestId', 'changes', 'prevHash', 'hash', 'hashVersion',
 ];
 
 const NULLABLE = new Set<Field>(['orgId', 'actorId', 'resourceType', 'resourceId', 'ip', 'userAgent', 'requestId']);
@@ -59,6 +62,7 @@ function mutate(event: StoredChainedEvent, field: Field, noise: string, n: numbe
   if (field === 'seq') next = event.seq + BigInt(n === 0 ? 1 : n);
   else if (field === 'occurredAt') next = new Date(event.occurredAt.getTime() + (n === 0 ? 1 : n));
   else if (field === 'statusCode') next = event.statusCode + (n === 0 ? 1 : n);
+  else if (field === 'hashVersion') next = event.hashVersion === 1 ? 2 : 1;
   else if (field === 'changes') next = { before: value ?? null, tampered: noise };
   else if (field === 'prevHash' || field === 'hash') next = (value as string).slice(0, -1) + ((value as string).endsWith('0') ? '1' : '0');
   else if (value === null) next = noise;
@@ -84,7 +88,7 @@ describe('audit hash chain (properties)', () => {
         const tampered = events.slice();
         tampered[i] = mutate(events[i], field, noise, n);
         // A "change" that canonicalises to the same event (e.g. a null orgId set to null) is no change.
-        fc.pre(field === 'seq' || field === 'prevHash' || field === 'hash' || canonicalEvent(tampered[i]) !== canonicalEvent(events[i]));
+        fc.pre(field === 'seq' || field === 'prevHash' || field === 'hash' || field === 'hashVersion' || canonicalEvent(tampered[i]) !== canonicalEvent(events[i]));
         const result = verify(tampered);
         return !result.ok && result.firstBrokenId === tampered[i].id && result.checked === i + 1;
       }),
@@ -98,7 +102,7 @@ describe('audit hash chain (properties)', () => {
         const i = at % (events.length - 1);
         const edited = { ...events[i], action: events[i].action + noise };
         const forged = events.slice();
-        forged[i] = { ...edited, hash: chainHash(edited.prevHash, edited) };
+        forged[i] = { ...edited, hash: chainHash(edited.prevHash, edited, KEY) };
         const deleted = events.filter((_, j) => j !== i);
         const duplicated = [...events.slice(0, i + 1), events[i], ...events.slice(i + 1)];
         const swapped = events.slice();

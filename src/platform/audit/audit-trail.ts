@@ -1,8 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { AppConfig } from '../../config/app-config';
 import { Db, DbClient } from '../database/db';
 import { newId } from '../ids';
-import { ChainVerification, ChainVerifier, GENESIS_HASH, chainHash } from './audit-chain';
+import { ChainKey, ChainPosition, ChainVerification, ChainVerifier, GENESIS_HASH, KEYED_HASH_VERSION, chainHash } from './audit-chain';
 import type { AuditDraft } from './audit-draft';
+import { redactSecretShapes } from './secret-shapes';
 
 const VERIFY_BATCH = 1000;
 /** audit_chain_heads' key for events outside any organization. */
@@ -23,6 +26,20 @@ function wellFormed<T>(value: T): T {
 }
 
 /**
+ * The table is append-only, so a credential that reaches it stays for ever:
+ * whatever the client controls is cleared of credential-shaped values here,
+ * on the one path every event takes, whichever code drafted it.
+ */
+function withoutSecrets(draft: AuditDraft): AuditDraft {
+  return {
+    ...draft,
+    userAgent: draft.userAgent === null ? null : redactSecretShapes(draft.userAgent),
+    requestId: draft.requestId === null ? null : redactSecretShapes(draft.requestId),
+    changes: redactSecretShapes(draft.changes),
+  };
+}
+
+/**
  * Appends audit events to each organization's hash chain. Appending locks the
  * chain's head row, so concurrent writers (in any process) line up and every
  * event links to the one before it; the lock is held only from the append to
@@ -31,15 +48,22 @@ function wellFormed<T>(value: T): T {
 @Injectable()
 export class AuditTrail {
   private readonly logger = new Logger(AuditTrail.name);
+  /** AUDIT_HMAC_KEY; never stored in the database the chain lives in. */
+  private readonly key: KeyObject;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    config: AppConfig,
+  ) {
+    this.key = createSecretKey(config.auditHmacKey);
+  }
 
   /**
    * Appends inside the caller's transaction (call it from within
    * `db.withTransaction`): the event commits with the change or not at all.
    */
   append(draft: AuditDraft): Promise<string> {
-    return appendAuditEvent(this.db.tx, draft);
+    return appendAuditEvent(this.db.tx, draft, this.key);
   }
 
   /** Records an event on its own (denials, failures: there is no change to commit with). */
@@ -53,8 +77,13 @@ export class AuditTrail {
     }
   }
 
-  async verify(orgId: string): Promise<ChainVerification> {
-    const verifier = new ChainVerifier();
+  /**
+   * Recomputes the organization's chain; with `checkpoint` (a position
+   * vouched for earlier, typically a signed checkpoint), also checks that the
+   * chain still holds it.
+   */
+  async verify(orgId: string, checkpoint?: ChainPosition): Promise<ChainVerification> {
+    const verifier = new ChainVerifier(this.key, { legacyThroughSeq: await this.legacyThroughSeq(orgId), checkpoint });
     let afterSeq = 0n;
     for (;;) {
       const batch = await this.db.tx.auditEvent.findMany({
@@ -66,6 +95,25 @@ export class AuditTrail {
       if (batch.length < VERIFY_BATCH) return verifier.result();
       afterSeq = batch[batch.length - 1].seq;
     }
+  }
+
+  /**
+   * The organization's newest event, if its own hash verifies (the one event,
+   * not the chain: O(1)), so a checkpoint never vouches for a forged tail.
+   * Undefined when it does not; seq 0 for an empty chain.
+   */
+  async verifiedHead(orgId: string): Promise<ChainPosition | undefined> {
+    const tail = await this.db.tx.auditEvent.findFirst({ where: { orgId }, orderBy: { seq: 'desc' } });
+    if (!tail) return { seq: 0n, hash: GENESIS_HASH };
+    // Judged on its own: its link to the previous event is the full verify's business.
+    const verifier = new ChainVerifier(this.key, { legacyThroughSeq: await this.legacyThroughSeq(orgId), startAfter: { seq: tail.seq - 1n, hash: tail.prevHash } });
+    return verifier.feed(tail) ? { seq: tail.seq, hash: tail.hash } : undefined;
+  }
+
+  /** How far the chain may carry unkeyed (version 1) hashes: its length when the keyed chain was introduced. */
+  private async legacyThroughSeq(orgId: string): Promise<bigint> {
+    const head = await this.db.tx.auditChainHead.findUnique({ where: { chain: orgId }, select: { legacySeq: true } });
+    return head?.legacySeq ?? 0n;
   }
 }
 
@@ -80,8 +128,8 @@ export type AuditClient = Pick<DbClient, '$queryRaw' | '$executeRaw'>;
  * appender), then the event is inserted and the head moved to it in one
  * statement.
  */
-export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft): Promise<string> {
-  const draft = wellFormed(untrusted);
+export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft, key: ChainKey): Promise<string> {
+  const draft = withoutSecrets(wellFormed(untrusted));
   const chain = draft.orgId ?? ANONYMOUS_CHAIN;
   const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
     INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
@@ -94,15 +142,15 @@ export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft): 
     occurredAt: new Date(),
     prevHash: head.hash,
   };
-  const hash = chainHash(event.prevHash, event);
+  const hash = chainHash(event.prevHash, event, key);
   const changes = draft.changes === null || draft.changes === undefined ? null : JSON.stringify(draft.changes);
   await tx.$executeRaw`
     WITH appended AS (
       INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
-                                outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash)
+                                outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version)
       VALUES (${event.id}, ${event.orgId}, ${event.seq}, ${event.occurredAt}, ${event.actorType}, ${event.actorId}, ${event.action},
               ${event.resourceType}, ${event.resourceId}, ${event.outcome}, ${event.statusCode}, ${event.ip}, ${event.userAgent},
-              ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash})
+              ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash}, ${KEYED_HASH_VERSION}::smallint)
       RETURNING seq, hash)
     UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = ${chain}`;
   return event.id;

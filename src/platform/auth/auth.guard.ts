@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
+import { containsSecretShape } from '../audit/secret-shapes';
 import { DomainError } from '../errors/domain-errors';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
@@ -72,7 +73,8 @@ export class AuthGuard implements CanActivate {
   private async authenticate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
 
-    if (Object.keys(req.query ?? {}).some((name) => QUERY_CREDENTIAL.test(name))) {
+    // By name (?api_key=…), or a credential sent as the name itself (?mpk_live_…).
+    if (Object.keys(req.query ?? {}).some((name) => QUERY_CREDENTIAL.test(name) || containsSecretShape(name))) {
       throw new Unauthenticated('Credentials are not accepted in the query string; send X-API-Key or Authorization: Bearer.', 'credential_in_query');
     }
     const apiKey = req.headers['x-api-key'];

@@ -11,8 +11,12 @@ export const REQUIRED_SCOPES = 'musicpub:requiredScopes';
 export function Scopes(...scopes: Scope[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(REQUIRED_SCOPES, scopes),
-    ApiSecurity('apiKey', scopes),
-    ApiSecurity('bearer', scopes),
+    // OpenAPI 3 allows scopes only on oauth2 (and openIdConnect) schemes: the
+    // key and a bearer token brought along are listed without them, and the
+    // 403 below names the scopes for every scheme.
+    ApiSecurity('apiKey'),
+    ApiSecurity('bearer'),
+    ApiSecurity('oauth2', scopes),
     ApiUnauthorizedResponse({ description: 'Missing or invalid credential (problem+json, WWW-Authenticate).' }),
     ApiForbiddenResponse({ description: `Credential lacks a required scope: ${scopes.join(', ')}.` }),
   );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, JsonWebKey, KeyObject, randomUUID } from 'node:crypto';
-import { sign } from 'jsonwebtoken';
+import { decode, sign, verify } from 'jsonwebtoken';
 import { AppConfig, ConfigError } from '../../config/app-config';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -78,6 +78,33 @@ export class TokenSigner {
       header: { alg: this.algorithm, typ: ACCESS_TOKEN_TYP, kid: this.current.kid },
     });
     return { token, expiresIn: this.config.tokenTtlSeconds, claims };
+  }
+
+  /**
+   * A compact JWS of `payload` that is not an access token: its own `typ`
+   * and no audience, so the bearer-token strategy (which pins typ at+jwt and
+   * the audience) never accepts one. Verifiable offline with the JWKS.
+   */
+  signStatement(payload: Record<string, unknown>, typ: string): string {
+    return sign({ ...payload, iss: this.config.jwtIssuer }, this.privateKey, {
+      algorithm: this.algorithm,
+      keyid: this.current.kid,
+      noTimestamp: true,
+      header: { alg: this.algorithm, typ, kid: this.current.kid },
+    });
+  }
+
+  /** The payload of a statement this server signed with type `typ` (under a key it still publishes), or undefined. */
+  verifyStatement(jws: string, typ: string): Record<string, unknown> | undefined {
+    const header = decode(jws, { complete: true })?.header;
+    const key = header?.typ === typ && header.kid ? this.verificationKey(header.kid) : undefined;
+    if (!key) return undefined;
+    try {
+      const payload = verify(jws, key, { algorithms: [this.algorithm], issuer: this.config.jwtIssuer });
+      return typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The PEM public key for a `kid` this server publishes, or undefined. */

@@ -50,3 +50,10 @@ function* causeChain(error: unknown): Generator<Record<string, unknown>> {
     current = e.cause ?? (e.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
   }
 }
+
+/** The unique index a Prisma P2002 names, as the pg driver adapter reports it (meta.driverAdapterError.cause.constraint). */
+export function violatedIndex(error: unknown): string | undefined {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { constraint?: { index?: unknown } } } } }).meta;
+  const index = meta?.driverAdapterError?.cause?.constraint?.index;
+  return typeof index === 'string' ? index : undefined;
+}

@@ -24,7 +24,12 @@ describe('problem types and titles', () => {
     expect(defaultProblemType(418)).toBe(problemType('bad-request'));
     expect(defaultProblemType(599)).toBe(problemType('internal-error'));
     expect(titleFor(418)).toBe('Bad Request');
-    expect(titleFor(507)).toBe('Internal Server Error');
+    expect(titleFor(508)).toBe('Internal Server Error');
+  });
+
+  it('names a full disk (RFC 4918 §11.5)', () => {
+    expect(titleFor(507)).toBe('Insufficient Storage');
+    expect(defaultProblemType(507)).toBe(problemType('insufficient-storage'));
   });
 
   it('uses RFC 9110 reason phrases', () => {

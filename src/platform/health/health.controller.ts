@@ -1,15 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, PrismaHealthIndicator } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { PrismaService } from '../database/prisma.service';
 import { RedisConnection } from '../throttling/redis-connection';
+import { Unthrottled } from '../throttling/throttle.decorators';
 
 @ApiTags('health')
 @Public()
 // Probes come often and from the platform itself; a throttled probe would take a healthy instance out.
-@SkipThrottle()
+@Unthrottled()
 @Controller('health')
 export class HealthController {
   constructor(

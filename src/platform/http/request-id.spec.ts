@@ -23,6 +23,8 @@ describe('resolveRequestId', () => {
     ['non-ASCII', 'idé-12345678'],
     ['HTML', '<script>alert(1)</script>'],
     ['a slash', 'abc/def/ghi'],
+    ['an API key', 'mpk_live_7Hq2xYbQ9rT4vW8zA1cD3eF5gH6jK0mN2pQ4r3fZ9aQ'],
+    ['a JWT', 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJrZXlfMSJ9.c2lnbmF0dXJl'],
   ])('replaces an unsafe id (%s) with a generated one', (_label, id) => {
     expect(resolveRequestId(id)).toMatch(GENERATED);
   });

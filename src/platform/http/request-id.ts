@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { containsSecretShape } from '../audit/secret-shapes';
 
 /**
  * Echo a sane incoming X-Request-Id, else mint one (API.md §0). "Sane" is
@@ -10,7 +11,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export function resolveRequestId(incoming: string | string[] | undefined): string {
   const value = Array.isArray(incoming) ? incoming[0] : incoming;
-  return value !== undefined && SANE_REQUEST_ID.test(value) ? value : `req_${randomUUID().replace(/-/g, '')}`;
+  // The id goes on every log line and audit event: a credential sent as one is not echoed.
+  return value !== undefined && SANE_REQUEST_ID.test(value) && !containsSecretShape(value) ? value : `req_${randomUUID().replace(/-/g, '')}`;
 }
 
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {

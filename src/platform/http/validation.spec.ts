@@ -1,6 +1,6 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested, ValidationError } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested, ValidationError } from 'class-validator';
 import { BadRequest, problemType } from '../errors/domain-errors';
 import { createValidationPipe, flattenValidationErrors } from './validation';
 
@@ -31,6 +31,25 @@ class CreateThingDto {
   contributors?: ContributorDto[];
 }
 
+class BoundsDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  one!: string[];
+
+  @IsArray()
+  @ArrayMaxSize(1)
+  atMostOne!: string[];
+
+  @IsArray()
+  @ArrayMinSize(11)
+  eleven!: string[];
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1)
+  letter!: string;
+}
+
 const asBody: ArgumentMetadata = { type: 'body', metatype: CreateThingDto };
 const asQuery: ArgumentMetadata = { type: 'query', metatype: CreateThingDto };
 
@@ -45,6 +64,16 @@ async function rejection(value: unknown, metadata = asBody): Promise<BadRequest>
 }
 
 describe('createValidationPipe', () => {
+  it('says "1 element" and "1 character", not "1 elements" (class-validator\'s fixed plurals)', async () => {
+    const error = await rejection({ one: [], atMostOne: ['a', 'b'], eleven: [], letter: '' }, { type: 'body', metatype: BoundsDto });
+    expect(error.toProblem().errors?.map((e) => e.message)).toEqual([
+      'one must contain at least 1 element',
+      'atMostOne must contain no more than 1 element',
+      'eleven must contain at least 11 elements',
+      'letter must be longer than or equal to 1 character',
+    ]);
+  });
+
   it('returns an instance of the DTO, transforming query strings to numbers', async () => {
     const result = (await createValidationPipe().transform({ name: 'ok', limit: '7' }, asQuery)) as CreateThingDto;
     expect(result).toBeInstanceOf(CreateThingDto);

@@ -25,10 +25,19 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
       out.push({
         field,
-        message: constraint === 'whitelistValidation' ? `${field} is not a recognised property` : message,
+        message: constraint === 'whitelistValidation' ? `${field} is not a recognised property` : singular(message),
       });
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
   return out;
+}
+
+/**
+ * class-validator's built-in messages put the bound before a fixed plural
+ * ("must contain at least $constraint1 elements", "longer than or equal to
+ * $constraint1 characters"); with a bound of 1 that reads "1 elements".
+ */
+function singular(message: string): string {
+  return message.replace(/(?<![\d.])1 (element|character)s\b/g, '1 $1');
 }

@@ -142,3 +142,41 @@ describe('redactUrl allowlist', () => {
     expect(params.get('limit')).toBe('5');
   });
 });
+
+describe('redactUrl and credentials where a name or an allowlisted value belongs', () => {
+  const key = 'mpk_live_7Hq2xYbQ9rT4vW8zA1cD3eF5gH6jK0mN2pQ4r3fZ9aQ';
+  const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJrZXlfMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+
+  it.each([
+    ['a bare key as the whole query', `/v1/api-keys?${key}`],
+    ['a bare key among other parameters', `/v1/api-keys?limit=5&${key}`],
+    ['a key as a name with a value', `/v1/api-keys?${key}=1&limit=5`],
+    ['a key URL-encoded as a name', `/v1/api-keys?${encodeURIComponent(`api_key=${key}`)}&limit=5`],
+    ['a JWT as a name', `/v1/api-keys?${jwt}&limit=5`],
+    ['a base64 signature as a name', '/v1/api-keys?K2qGT5srn2OGbOIDzQ6kYT+ruaycnDAAUpKv+ePFfD0=&limit=5'],
+    ['a key as the value of a defined parameter', `/v1/api-keys?cursor=${key}&limit=5`],
+    ['a JWT as the value of a defined parameter', `/v1/audit-events?action=${jwt}&limit=5`],
+  ])('logs no part of %s', (_label, url) => {
+    const redacted = redactUrl(url);
+    for (const secret of [key, key.slice(9, 30), jwt.split('.')[2], 'K2qGT5srn2OGbOIDzQ6kYT']) expect(redacted).not.toContain(secret);
+    expect(redacted.split('?')[0]).toBe(url.split('?')[0]);
+    if (url.includes('limit=5')) expect(new URLSearchParams(redacted.split('?')[1]).get('limit')).toBe('5');
+  });
+
+  it('keeps ordinary parameter names, even unknown ones', () => {
+    expect(redactUrl('/v1/releases?include_everything_there_is=1&limit=5')).toBe(`/v1/releases?include_everything_there_is=${encodeURIComponent(REDACTED)}&limit=5`);
+  });
+
+  it('redacts a key put in the path instead of an id', () => {
+    expect(redactUrl(`/v1/api-keys/${key}/rotate`)).toBe(`/v1/api-keys/${REDACTED}/rotate`);
+    expect(redactUrl(`/v1/api-keys/${key}?limit=1`)).toBe(`/v1/api-keys/${REDACTED}?limit=1`);
+  });
+
+  it('clears allowlisted headers of credential-shaped parts', () => {
+    expect(pickLoggedHeaders({ 'user-agent': `tool/1.0 ${key}`, 'x-request-id': jwt, accept: '*/*' })).toEqual({
+      'user-agent': `tool/1.0 ${REDACTED}`,
+      'x-request-id': REDACTED,
+      accept: '*/*',
+    });
+  });
+});

@@ -1,3 +1,5 @@
+import { containsSecretShape, looksLikeOpaqueToken, redactSecretShapes, redactSecretShapesIn } from '../audit/secret-shapes';
+
 /**
  * What request data may enter a log line: headers and query values by
  * allowlist, so a credential can never leak by default, whatever a client
@@ -39,19 +41,30 @@ export const REDACT_PATHS = [
 /** Query parameters this API defines; their values are never secret. */
 export const LOGGED_QUERY_PARAMETERS = new Set(['limit', 'cursor', 'status', 'action', 'actorId', 'resourceId', 'outcome', 'from', 'to']);
 
+/**
+ * A parameter whose name is itself a credential (`?mpk_live_…`, a client
+ * that forgot `api_key=`) loses its name as well as its value; so does a
+ * defined parameter whose value is shaped like one (a key pasted as a cursor).
+ */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  if (q < 0) return redactSecretShapesIn(url);
   const params = new URLSearchParams(url.slice(q + 1));
   const out = new URLSearchParams();
-  for (const [name, value] of params) out.append(name, LOGGED_QUERY_PARAMETERS.has(name) ? value : REDACTED);
-  return `${url.slice(0, q)}?${out.toString()}`;
+  for (const [name, value] of params) {
+    const loggedName = containsSecretShape(name) || looksLikeOpaqueToken(name) ? REDACTED : name;
+    const loggedValue = LOGGED_QUERY_PARAMETERS.has(name) && !containsSecretShape(value) ? value : REDACTED;
+    out.append(loggedName, loggedValue);
+  }
+  // The path is the client's too: /v1/api-keys/<a key instead of an id>.
+  return `${redactSecretShapesIn(url.slice(0, q))}?${out.toString()}`;
 }
 
+/** The allowlisted headers, each cleared of anything shaped like a credential (a key in a User-Agent). */
 export function pickLoggedHeaders(headers: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of LOGGED_REQUEST_HEADERS) {
-    if (headers[name] !== undefined) out[name] = headers[name];
+    if (headers[name] !== undefined) out[name] = redactSecretShapes(headers[name]);
   }
   return out;
 }

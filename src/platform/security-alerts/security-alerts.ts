@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
 import { AppConfig } from '../../config/app-config';
 import { AuditTrail } from '../audit/audit-trail';
@@ -45,8 +45,10 @@ const ADDRESS_RECHECK_MS = 10 * 60_000;
  * the common case (a known key from a known address) free of queries.
  */
 @Injectable()
-export class SecurityAlerts {
+export class SecurityAlerts implements OnModuleDestroy {
   private readonly logger = new Logger(SecurityAlerts.name);
+  /** Evaluations running off the request path; shutdown waits for them rather than cutting them off mid-query. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly checkedAddresses = new Map<string, number>();
   private readonly quietUntil = new Map<string, number>();
 
@@ -98,15 +100,27 @@ export class SecurityAlerts {
   /** An authenticated use of a key: the new-address and rotated-key rules, evaluated off the request path. */
   keyUsed(use: KeyUse): Promise<void> {
     // Detached from whatever transaction the request holds or will open: this work outlives neither commit nor rollback.
-    return this.db.withoutTransaction(() => Promise.all([this.checkAddress(use), this.checkGraceEnd(use)])).then(
-      () => undefined,
-      (error: unknown) => this.logger.warn({ err: error, keyId: use.keyId }, 'could not evaluate security alert rules for a key use'),
+    return this.track(
+      this.db.withoutTransaction(() => Promise.all([this.checkAddress(use), this.checkGraceEnd(use)])).then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error, keyId: use.keyId }, 'could not evaluate security alert rules for a key use'),
+      ),
     );
   }
 
   /** A denied request (401/403) audited in `orgId`: the denials rule, evaluated off the request path. */
   denied(orgId: string, ip: string | null, requestId: string | null): Promise<void> {
-    return this.db.withoutTransaction(() => this.countDenials(orgId, ip, requestId));
+    return this.track(this.db.withoutTransaction(() => this.countDenials(orgId, ip, requestId)));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return work;
   }
 
   private async countDenials(orgId: string, ip: string | null, requestId: string | null): Promise<void> {

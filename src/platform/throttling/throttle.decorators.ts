@@ -1,6 +1,6 @@
 import { applyDecorators, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiExtension, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 
 /** The named limits of API.md §8 (THROTTLE_DEFAULT, THROTTLE_UPLOADS, THROTTLE_AUTH). */
@@ -28,6 +28,18 @@ export function UploadThrottle(): MethodDecorator & ClassDecorator {
  */
 export function AuthThrottle(): MethodDecorator & ClassDecorator {
   return applyDecorators(SetMetadata(OPT_IN_POLICIES, ['auth']), SkipThrottle({ default: true }), tooManyRequests);
+}
+
+/** Marks an operation in the generated OpenAPI document as counted by no policy; openapi.ts reads and removes it. */
+export const UNTHROTTLED_EXTENSION = 'x-musicpub-unthrottled';
+
+/**
+ * No policy counts the route (health probes). Said once so the OpenAPI
+ * document leaves out the RateLimit headers and the 429 exactly where the
+ * guard does.
+ */
+export function Unthrottled(): MethodDecorator & ClassDecorator {
+  return applyDecorators(SkipThrottle(), ApiExtension(UNTHROTTLED_EXTENSION, true)) as MethodDecorator & ClassDecorator;
 }
 
 /** `default` applies everywhere unless skipped; `uploads` and `auth` only where a route opts in. */

@@ -15,6 +15,7 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEPLOYMENT_SECRETS = {
   API_KEY_PEPPER: randomBytes(32).toString('base64'),
   ENCRYPTION_KEY: `f1:${randomBytes(32).toString('base64')}`,
+  AUDIT_HMAC_KEY: randomBytes(32).toString('base64'),
   JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 };
 

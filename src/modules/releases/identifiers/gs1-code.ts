@@ -26,3 +26,14 @@ export function isValidGtin(code: string): boolean {
   if (typeof code !== 'string' || !GTIN_12_OR_13.test(code)) return false;
   return gs1CheckDigit(code.slice(0, -1)) === Number(code[code.length - 1]);
 }
+
+/**
+ * Every way the same GTIN can be written here: a UPC-A is the EAN-13 with a
+ * leading 0 dropped (GS1 General Specifications §3.3.2), so "036000291452"
+ * and "0036000291452" name one product.
+ */
+export function gtinSpellings(code: string): string[] {
+  if (code.length === 12) return [code, `0${code}`];
+  if (code.length === 13 && code.startsWith('0')) return [code, code.slice(1)];
+  return [code];
+}

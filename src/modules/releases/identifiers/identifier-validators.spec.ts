@@ -69,8 +69,11 @@ describe('identifier validators', () => {
 
   it('IsLanguageTag rejects an ill-formed tag with a message naming the format', async () => {
     expect((await errorsFor(release({ language: 'en_US' }))).language).toEqual({
-      isLanguageTag: 'language must be a well-formed BCP 47 language tag (e.g. "en" or "pt-BR") of at most 35 characters',
+      isLanguageTag: 'language must be a BCP 47 language tag of at most 35 characters whose subtags are in the IANA Language Subtag Registry (e.g. "en" or "pt-BR")',
     });
+    expect((await errorsFor(release({ language: 'english' }))).language).toHaveProperty('isLanguageTag');
+    expect((await errorsFor(release({ language: 'zz-Qaaa' }))).language).toHaveProperty('isLanguageTag');
+    expect(await errorsFor(release({ language: 'pt-BR' }))).not.toHaveProperty('language');
   });
 
   it('IsTerritoryCode with { each: true } checks every element and names it in the message', async () => {

@@ -85,7 +85,7 @@ export function IsLanguageTag(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => isString(value) && isLanguageTag(value),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be a well-formed BCP 47 language tag (e.g. "en" or "pt-BR") of at most 35 characters`,
+          (each) => `${each}$property must be a BCP 47 language tag of at most 35 characters whose subtags are in the IANA Language Subtag Registry (e.g. "en" or "pt-BR")`,
           options,
         ),
       },

@@ -38,6 +38,26 @@ describe('isLanguageTag', () => {
     expect(isLanguageTag(tag)).toBe(false);
   });
 
+  it.each([
+    ['a word for the language, not a subtag', 'english'],
+    ['unregistered language with a private-use script', 'zz-Qaaa'],
+    ['unregistered language', 'zz'],
+    ['unregistered script', 'en-Abcd'],
+    ['unregistered region', 'en-QL'],
+    ['unregistered numeric region', 'es-999'],
+    ['unregistered variant', 'de-CH-19999'],
+  ])('rejects a well-formed tag with a subtag the IANA registry lacks: %s', (_label, tag) => {
+    expect(Intl.getCanonicalLocales(tag)).toHaveLength(1); // well-formed: only the registry refuses it
+    expect(isLanguageTag(tag)).toBe(false);
+  });
+
+  it.each(['qaa-Qaaa-QM', 'qtz-XZ', 'en-Qabx', 'yue-HK', 'EN-us', 'de-1996'])(
+    'accepts private-use ranges and registered subtags in any case: %s',
+    (tag) => {
+      expect(isLanguageTag(tag)).toBe(true);
+    },
+  );
+
   it.each([' en', 'en ', '\ten', 'en\n'])('rejects leading or trailing whitespace %p', (tag) => {
     expect(isLanguageTag(tag)).toBe(false);
   });

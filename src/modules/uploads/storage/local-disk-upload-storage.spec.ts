@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import { LocalDiskUploadStorage } from './local-disk-upload-storage';
 
 describe('LocalDiskUploadStorage', () => {
@@ -15,28 +16,35 @@ describe('LocalDiskUploadStorage', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('moves a file source into place under its key', async () => {
-    const source = path.join(root, 'incoming.part');
-    writeFileSync(source, 'hello audio');
-    await storage.put('upl_A', { kind: 'file', path: source });
-    expect(existsSync(source)).toBe(false);
+  async function stored(key: string, ...chunks: string[]) {
+    const staged = storage.stage(key);
+    await pipeline(Readable.from(chunks.map((c) => Buffer.from(c))), staged.writable);
+    return staged;
+  }
+
+  it('stages a write under tmp/ and moves it into place on commit only', async () => {
+    const staged = await stored('upl_A', 'hello ', 'audio');
+    expect(readdirSync(path.join(root, 'objects'))).toEqual([]);
+    expect(readdirSync(path.join(root, 'tmp'))).toHaveLength(1);
+    await staged.commit();
+    await staged.discard(); // a no-op once committed
     expect(readdirSync(path.join(root, 'objects'))).toEqual(['upl_A']);
+    expect(readdirSync(path.join(root, 'tmp'))).toEqual([]);
     expect(await text(await storage.get('upl_A'))).toBe('hello audio');
   });
 
-  it('writes a stream source, and serves inclusive byte ranges', async () => {
-    await storage.put('upl_B', { kind: 'stream', stream: Readable.from([Buffer.from('0123'), Buffer.from('456789')]) });
+  it('serves inclusive byte ranges', async () => {
+    await (await stored('upl_B', '0123', '456789')).commit();
     expect(await text(await storage.get('upl_B', { start: 2, end: 5 }))).toBe('2345');
     expect(await text(await storage.get('upl_B', { start: 9, end: 9 }))).toBe('9');
   });
 
-  it('leaves nothing behind when a stream source fails', async () => {
-    const failing = new Readable({
-      read() {
-        this.destroy(new Error('client went away'));
-      },
-    });
-    await expect(storage.put('upl_C', { kind: 'stream', stream: failing })).rejects.toThrow('client went away');
+  it('leaves nothing behind when a staged write is discarded, finished or not', async () => {
+    await (await stored('upl_C', 'abc')).discard();
+    const halfway = storage.stage('upl_D');
+    halfway.writable.write(Buffer.from('partial'));
+    await halfway.discard();
+    expect(readdirSync(path.join(root, 'tmp'))).toEqual([]);
     expect(readdirSync(path.join(root, 'objects'))).toEqual([]);
   });
 
@@ -44,11 +52,23 @@ describe('LocalDiskUploadStorage', () => {
     await expect(storage.get('upl_missing')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('deletes idempotently', async () => {
-    await storage.put('upl_D', { kind: 'stream', stream: Readable.from([Buffer.from('x')]) });
-    await storage.delete('upl_D');
-    await storage.delete('upl_D');
+  it('deletes idempotently, and signs no URLs', async () => {
+    await (await stored('upl_E', 'x')).commit();
+    await storage.delete('upl_E');
+    await storage.delete('upl_E');
     expect(readdirSync(path.join(root, 'objects'))).toEqual([]);
+    expect(await storage.presignedDownloadUrl()).toBeUndefined();
+  });
+
+  it('removes only stale staged files', async () => {
+    writeFileSync(path.join(root, 'tmp', 'old.part'), 'x');
+    writeFileSync(path.join(root, 'tmp', 'fresh.part'), 'x');
+    writeFileSync(path.join(root, 'tmp', 'other.txt'), 'x');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(path.join(root, 'tmp', 'old.part'), hourAgo, hourAgo);
+    expect(await storage.removeStaleStagedFiles(60_000)).toBe(1);
+    expect(readdirSync(path.join(root, 'tmp')).sort()).toEqual(['fresh.part', 'other.txt']);
+    expect(existsSync(path.join(root, 'tmp', 'old.part'))).toBe(false);
   });
 
   it.each(['../escape', 'a/b', '.', '', 'x'.repeat(129), 'name.wav'])('refuses a key that is not id-shaped: %j', async (key) => {

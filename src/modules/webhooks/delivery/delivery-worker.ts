@@ -55,12 +55,14 @@ export class DeliveryWorker {
   }
 
   /**
-   * Claims up to `limit` due messages; the caller must `deliver` each at once
-   * (the lease is running). An endpoint's secrets are opened once per claim,
-   * not once per message.
+   * Claims up to `limit` due messages, within the per-endpoint and
+   * per-organization caps (WEBHOOK_ENDPOINT_CONCURRENCY, WEBHOOK_ORG_CONCURRENCY);
+   * the caller must `deliver` each at once (the lease is running). An
+   * endpoint's secrets are opened once per claim, not once per message.
    */
   async claim(limit: number): Promise<PreparedMessage[]> {
-    const claimed = await this.repository.claimDueMessages(limit, this.leaseMs);
+    const caps = { perEndpoint: this.config.webhookEndpointConcurrency, perOrg: this.config.webhookOrgConcurrency };
+    const claimed = await this.repository.claimDueMessages(limit, this.leaseMs, caps);
     const now = new Date();
     const secrets = new Map<string, string[] | Error>();
     return claimed.map((message) => {

@@ -120,22 +120,78 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims up to `limit` due messages of enabled endpoints in one statement:
-   * bumps the attempt number and takes a lease until now + `leaseMs`. A
-   * message whose holder died (lease expired while `delivering`) is due again.
-   * Committed on return, so the HTTP request happens outside any transaction.
+   * Claims up to `limit` due messages of enabled endpoints, fairly, in one
+   * statement: bumps the attempt number and takes a lease until now +
+   * `leaseMs`. A message whose holder died (lease expired while `delivering`)
+   * is due again. Committed on return, so the HTTP request happens outside
+   * any transaction.
+   *
+   * Fairness (issue 14.3): a message in flight is one `delivering` under a
+   * live lease, whichever worker or process holds it. An endpoint with
+   * `caps.perEndpoint` in flight, or an organization with `caps.perOrg`, gets
+   * nothing more until some finish, so a receiver that never answers holds at
+   * most its own share of the slots while the others keep flowing. Among the
+   * rest, claims go round-robin across endpoints: every endpoint's oldest due
+   * message first, then every endpoint's second, and so on, each round in
+   * due-time order.
+   *
+   * Concurrent claimers need no lock between them to respect the caps: from
+   * the same data they choose the same messages in the same order (each an
+   * endpoint's oldest due ones, then an organization's by turn), so one that
+   * did not yet see another's claims picks the same first messages, finds
+   * them locked or, once committed, no longer due (re-checked under the row
+   * lock), and skips them. Only a message falling due between two claims can
+   * put one past a cap, by that message.
    */
-  claimDueMessages(limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
+  claimDueMessages(limit: number, leaseMs: number, caps: { perEndpoint: number; perOrg: number }): Promise<ClaimedMessage[]> {
     return this.db.tx.$queryRaw<ClaimedMessage[]>`
-      WITH due AS (
+      WITH in_flight AS (
+        SELECT endpoint_id, org_id FROM webhook_messages
+        WHERE status = 'delivering' AND locked_until > now()
+      ),
+      endpoint_busy AS (SELECT endpoint_id, count(*) AS n FROM in_flight GROUP BY endpoint_id),
+      org_busy AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
+      -- Each enabled endpoint's oldest due messages, no more than its free
+      -- slots: one probe of (endpoint_id, next_attempt_at) per endpoint, so the
+      -- cost follows the number of endpoints, not the backlog a dead one piles up.
+      due AS (
+        SELECT d.id, d.org_id, d.endpoint_id, d.next_attempt_at, d.endpoint_turn
+        FROM webhook_endpoints e
+        LEFT JOIN endpoint_busy b ON b.endpoint_id = e.id
+        CROSS JOIN LATERAL (
+          SELECT m.id, m.org_id, m.endpoint_id, m.next_attempt_at,
+                 row_number() OVER (ORDER BY m.next_attempt_at, m.id) AS endpoint_turn
+          FROM webhook_messages m
+          WHERE m.endpoint_id = e.id
+            AND m.next_attempt_at <= now()
+            AND m.status IN ('pending', 'delivering')
+            AND (m.locked_until IS NULL OR m.locked_until <= now())
+          ORDER BY m.next_attempt_at, m.id
+          LIMIT LEAST(GREATEST(${caps.perEndpoint}::int - COALESCE(b.n, 0), 0), ${limit}::int)
+        ) d
+        WHERE e.enabled
+      ),
+      within_org_cap AS (
+        SELECT d.*, row_number() OVER (PARTITION BY d.org_id ORDER BY d.endpoint_turn, d.next_attempt_at, d.id) AS org_turn
+        FROM due d
+      ),
+      chosen AS (
+        SELECT w.id
+        FROM within_org_cap w
+        LEFT JOIN org_busy b ON b.org_id = w.org_id
+        WHERE w.org_turn <= ${caps.perOrg}::int - COALESCE(b.n, 0)
+        ORDER BY w.endpoint_turn, w.next_attempt_at, w.id
+        LIMIT ${limit}
+      ),
+      claimed AS (
         SELECT m.id
         FROM webhook_messages m
-        JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
-        WHERE m.status IN ('pending', 'delivering')
+        WHERE m.id = ANY(ARRAY(SELECT id FROM chosen))
+          -- Again here, where a row changed since the statement began is
+          -- re-read under its lock: a message recorded meanwhile is not claimed.
+          AND m.status IN ('pending', 'delivering')
           AND m.next_attempt_at <= now()
           AND (m.locked_until IS NULL OR m.locked_until <= now())
-        ORDER BY m.next_attempt_at, m.id
-        LIMIT ${limit}
         FOR UPDATE OF m SKIP LOCKED
       )
       UPDATE webhook_messages AS m
@@ -144,8 +200,8 @@ export class DeliveryRepository {
           locked_until = now() + ${leaseMs}::double precision * interval '1 millisecond',
           next_attempt_at = now() + ${leaseMs}::double precision * interval '1 millisecond',
           last_attempt_at = now()
-      FROM due, webhook_endpoints AS e
-      WHERE m.id = due.id AND e.id = m.endpoint_id
+      FROM claimed, webhook_endpoints AS e
+      WHERE m.id = claimed.id AND e.id = m.endpoint_id
       RETURNING m.id, m.org_id AS "orgId", m.endpoint_id AS "endpointId", m.body, m.attempt_count AS "attemptNumber",
                 e.url, e.secret_sealed AS "secretSealed", e.previous_secret_sealed AS "previousSecretSealed",
                 e.previous_secret_expires_at AS "previousSecretExpiresAt"`;

@@ -57,4 +57,34 @@ describe('WebhookTargetResolver', () => {
     expect((await resolver().resolve('https://93.184.215.14/hook', 1000)).address).toBe('93.184.215.14');
     expect(lookup).not.toHaveBeenCalled();
   });
+
+  describe('names the development settings that would allow a refused target', () => {
+    const withEnv = (isProduction: boolean) => new WebhookTargetResolver({ webhooksAllowHttp: false, webhooksAllowPrivate: false, isProduction } as AppConfig);
+    const reason = (r: WebhookTargetResolver, url: string) =>
+      r.resolve(url, 1000).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof TargetRefused ? error.reason : String(error)),
+      );
+
+    it('outside production: WEBHOOKS_ALLOW_HTTP for http://, WEBHOOKS_ALLOW_PRIVATE for a private literal or a name resolving to one', async () => {
+      lookup.mockResolvedValue(answers('192.168.1.10'));
+      const r = withEnv(false);
+      expect(await reason(r, 'http://hooks.example.com/h')).toContain('WEBHOOKS_ALLOW_HTTP=true allows http://');
+      expect(await reason(r, 'https://10.0.0.5/h')).toContain('WEBHOOKS_ALLOW_PRIVATE=true');
+      expect(await reason(r, 'https://intranet.example.com/h')).toBe(
+        'host intranet.example.com resolves to a private, loopback or link-local address (192.168.1.10), which is not allowed; ' +
+          'for development, WEBHOOKS_ALLOW_PRIVATE=true allows localhost and private, loopback and link-local addresses (never in production)',
+      );
+      lookup.mockResolvedValue(answers('169.254.169.254'));
+      expect(await reason(r, 'https://imds.example.com/h')).not.toContain('WEBHOOKS_ALLOW');
+    });
+
+    it('never in production', async () => {
+      lookup.mockResolvedValue(answers('192.168.1.10'));
+      const r = withEnv(true);
+      for (const url of ['http://hooks.example.com/h', 'https://10.0.0.5/h', 'https://localhost/h', 'https://intranet.example.com/h']) {
+        expect(await reason(r, url)).not.toMatch(/WEBHOOKS_ALLOW|development/);
+      }
+    });
+  });
 });

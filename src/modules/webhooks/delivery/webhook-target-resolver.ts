@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { AppConfig } from '../../../config/app-config';
-import { addressRefusal, checkWebhookUrl, type CheckedUrl, type TargetPolicy } from '../ssrf-guard';
+import { addressHint, addressRefusal, checkWebhookUrl, type CheckedUrl, type TargetPolicy } from '../ssrf-guard';
 
 export interface ResolvedTarget {
   url: URL;
@@ -44,7 +44,7 @@ export class WebhookTargetResolver {
   private readonly answers = new Map<string, { expiresAt: number; answers: Promise<LookupAnswer[]> }>();
 
   constructor(config: AppConfig) {
-    this.policy = { allowHttp: config.webhooksAllowHttp, allowPrivate: config.webhooksAllowPrivate };
+    this.policy = { allowHttp: config.webhooksAllowHttp, allowPrivate: config.webhooksAllowPrivate, explainSettings: !config.isProduction };
   }
 
   check(raw: string): CheckedUrl {
@@ -64,7 +64,7 @@ export class WebhookTargetResolver {
     if (answers.length === 0) throw new TargetRefused(`host ${checked.hostname} does not resolve`);
     for (const answer of answers) {
       const refusal = addressRefusal(answer.address, this.policy);
-      if (refusal) throw new TargetRefused(`host ${checked.hostname} resolves to ${refusal}, which is not allowed`);
+      if (refusal) throw new TargetRefused(`host ${checked.hostname} resolves to ${refusal}, which is not allowed${addressHint(answer.address, this.policy)}`);
     }
     return { url, hostname: checked.hostname, address: answers[0].address, family: answers[0].family === 6 ? 6 : 4 };
   }

@@ -17,7 +17,7 @@
 // the next run simply tries it again.
 //
 // Only plain SQL over one `pg` connection, migration scripts sent with the
-// simple query protocol, so it also works against PGlite behind pglite-socket.
+// simple query protocol, so it also works against the embedded PGlite.
 import { randomUUID } from 'node:crypto';
 import { Client, type QueryResultRow } from 'pg';
 import { MigrationError } from './migration-error';
