@@ -27,7 +27,7 @@ const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 600) * 1e6;
 const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
 /** Issue 6: fan-out target. */
 const WEBHOOK_TARGET_RATE = 1000;
-// BENCH_ONLY=http,upload,upload-storage,webhooks picks groups of scenarios (for working on one; never with --write).
+// BENCH_ONLY=health,read,create,orgs,cpu,http,upload,upload-storage,webhooks picks scenarios (for working on one; never with --write).
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const wanted = (group) => !ONLY || ONLY.includes(group);
 
@@ -67,9 +67,9 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 
-function startServer(env, args = [], nodeArgs = []) {
+function startServer(env, args = [], nodeArgs = [], script = 'bench/server.mjs') {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, 'bench/server.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     servers.add(child);
     child.once('exit', () => servers.delete(child));
     let out = '';
@@ -94,7 +94,7 @@ function load(options) {
       if (error) return reject(error);
       const bad = result.non2xx + result.errors + result.timeouts;
       if (bad > 0) return reject(new Error(`${options.title}: ${bad} failed responses (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`));
-      resolve({ title: options.title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
+      resolve({ title: options.title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total });
     });
   });
 }
@@ -126,12 +126,14 @@ async function main() {
     PORT: '0',
   };
   const rows = [];
+  const baselineRows = [];
   const uploadRows = [];
   const webhookRows = [];
   try {
     run(process.execPath, ['dist/cli/main.js', 'db:migrate'], env);
     const { keyId, key } = JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', 'Bench Label', '--json'], env).trim().split('\n').pop());
 
+    if (BASELINE_SCENARIOS.some(wanted)) baselineRows.push(...(await baselineScenarios(env, key)));
     if (wanted('http')) {
       const server = await startServer(env);
       const json = { 'content-type': 'application/json', 'x-api-key': key };
@@ -183,12 +185,133 @@ async function main() {
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
   }
 
-  const table = [rows.length > 0 ? formatTable(rows) : '', formatUploadTable(uploadRows), formatWebhookTable(webhookRows)].filter(Boolean).join('\n\n');
+  const table = [formatBaselineTable(baselineRows), rows.length > 0 ? formatTable(rows) : '', formatUploadTable(uploadRows), formatWebhookTable(webhookRows)].filter(Boolean).join('\n\n');
   console.log(table);
   if (process.argv.includes('--write')) {
     if (ONLY) throw new Error('BENCH_ONLY runs a subset: not writing BENCHMARKS.md');
     writeReport(table, postgres);
   }
+}
+
+const BASELINE_SCENARIOS = ['health', 'read', 'create', 'orgs', 'cpu'];
+// Each pair is measured ROUNDS times, alternating which side goes first, and averaged.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+/**
+ * Issue 15: musicpub against the two baselines of bench/ in the same run —
+ * the *floor* (bench/floor-server.mjs: NestJS + Express + Prisma 7, nothing
+ * else) and the *anchor* (bench/anchor-server.mjs: node:http + pg sending
+ * musicpub's statements) — and one busy organization against 16.
+ */
+async function baselineScenarios(env, key) {
+  const musicpub = await startServer(env);
+  const floor = await startServer(env, [], [], 'bench/floor-server.mjs');
+  const anchor = await startServer(env, [], [], 'bench/anchor-server.mjs');
+  try {
+    const json = { 'content-type': 'application/json' };
+    const call = async (path, init) => {
+      const res = await fetch(`${musicpub.url}${path}`, { ...init, headers: { ...json, 'x-api-key': key, ...init.headers } });
+      if (!res.ok) throw new Error(`${init.method} ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    // A release as a catalogue holds it: three tracks of two credits each.
+    const release = await call('/v1/releases', { method: 'POST', body: JSON.stringify({ title: 'Bench read', artists: ['Bench Artist'], genre: 'Jazz' }) });
+    for (let n = 1; n <= 3; n++) {
+      const contributors = [{ name: 'Bench Composer', role: 'composer' }, { name: 'Bench Artist', role: 'artist' }];
+      await call(`/v1/releases/${release.id}/tracks`, { method: 'POST', body: JSON.stringify({ title: `Track ${n}`, contributors }) });
+    }
+    // Same work: the three servers answer the read with the same representation.
+    const bodies = await Promise.all([musicpub, floor, anchor].map(async (s) => (await fetch(`${s.url}/v1/releases/${release.id}`, { headers: { 'x-api-key': key } })).text()));
+    const canonical = bodies.map((text) => JSON.stringify(sortKeys(JSON.parse(text))));
+    if (canonical.some((b) => b !== canonical[0])) throw new Error(`the servers answer the read differently:\n${bodies.join('\n')}`);
+    const body = JSON.stringify({ title: 'Bench release', artists: ['Bench Artist'], genre: 'Electronic' });
+    const idempotentPost = (url, keys) => {
+      let next = 0;
+      return {
+        url,
+        requests: [{
+          method: 'POST',
+          headers: json,
+          body,
+          // Fresh Idempotency-Key per request; with several keys, the requests take them in turn.
+          setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-api-key': keys[next++ % keys.length], 'idempotency-key': randomUUID() } }),
+        }],
+      };
+    };
+    const read = (url) => ({ url: `${url}/v1/releases/${release.id}`, headers: { 'x-api-key': key } });
+    const pairs = [];
+    if (wanted('health')) pairs.push({ title: 'GET /health/live', against: 'floor', baseServer: floor, base: { url: `${floor.url}/health/live` }, subject: { url: `${musicpub.url}/health/live` }, target: 0.6 });
+    if (wanted('read')) pairs.push({ title: 'GET /v1/releases/:id (3 tracks × 2 credits), API key', against: 'floor', baseServer: floor, base: read(floor.url), subject: read(musicpub.url), target: 0.9 });
+    if (wanted('create')) pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'anchor', baseServer: anchor, base: idempotentPost(`${anchor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.5, p99Target: 2 });
+    if (wanted('orgs')) {
+      const keys = [];
+      for (let i = 0; i < 16; i++) keys.push(JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', `Bench Org ${i}`, '--json'], env).trim().split('\n').pop()).key);
+      pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one busy org', against: 'same, 16 orgs', baseServer: musicpub, base: idempotentPost(`${musicpub.url}/v1/releases`, keys), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.8 });
+    }
+    const result = [];
+    if (wanted('cpu')) {
+      // The bench servers sit idle meanwhile.
+      const cpu = JSON.parse(run(process.execPath, [...serverNodeArgs(), 'bench/where-time-goes.mjs'], { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id }).trim().split('\n').pop());
+      const titles = { health: 'GET /health/live', read: 'GET /v1/releases/:id (3 tracks × 2 credits), API key' };
+      for (const [name, r] of Object.entries(cpu)) result.push({ cpuOnly: true, title: `${titles[name]}: CPU per request in-process, no sockets`, against: 'floor', target: { health: 0.6, read: 0.9 }[name], base: { cpuUs: r.floor }, subject: { cpuUs: r.musicpub } });
+    }
+    for (const pair of pairs) {
+      // Warm-up, not measured: JIT, Prisma's query compiler, pools and caches.
+      for (const options of [pair.base, pair.subject]) await load({ title: `${pair.title} (warm-up)`, ...options, duration: 2 });
+      const base = [];
+      const subject = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? [[base, pair.base], [subject, pair.subject]] : [[subject, pair.subject], [base, pair.base]];
+        for (const [into, options] of order) {
+          const server = options === pair.base ? pair.baseServer : musicpub;
+          const before = cpuSeconds(server);
+          const r = await load({ title: pair.title, ...options });
+          into.push({ ...r, cpuUs: ((cpuSeconds(server) - before) * 1e6) / r.requests });
+        }
+      }
+      const mean = (list, field) => list.reduce((sum, r) => sum + r[field], 0) / list.length;
+      const summary = (list) => ({ rps: mean(list, 'rps'), p99: mean(list, 'p99'), cpuUs: mean(list, 'cpuUs') });
+      result.push({ ...pair, base: summary(base), subject: summary(subject) });
+    }
+    return result;
+  } finally {
+    for (const server of [musicpub, floor, anchor]) await stopServer(server);
+  }
+}
+
+/** CPU time (user + system) a server process has used so far, from /proc (Linux). */
+function cpuSeconds(server) {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+}
+
+function formatBaselineTable(rows) {
+  if (rows.length === 0) return '';
+  const lines = [
+    `| Against the baselines (mean of ${ROUNDS} alternating rounds) | baseline | baseline req/s, p99 ms | musicpub req/s, p99 ms | ratio | target | met | server CPU µs/request, baseline → musicpub |`,
+    '| --- | --- | ---: | ---: | ---: | --- | --- | ---: |',
+  ];
+  for (const r of rows) {
+    if (r.cpuOnly) {
+      // Throughput if CPU were the only limit: the ratio of the floor's CPU per request to musicpub's.
+      const ratio = r.base.cpuUs / r.subject.cpuUs;
+      lines.push(`| ${r.title} | ${r.against} | – | – | ${ratio.toFixed(2)} (CPU) | ≥ ${r.target}× | ${ratio >= r.target ? 'yes' : '**no**'} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
+      continue;
+    }
+    const ratio = r.subject.rps / r.base.rps;
+    const p99Ratio = r.subject.p99 / r.base.p99;
+    const met = ratio >= r.target && (r.p99Target === undefined || p99Ratio <= r.p99Target);
+    const target = `≥ ${r.target}×${r.p99Target === undefined ? '' : `, p99 ≤ ${r.p99Target}×`}`;
+    const ratios = `${ratio.toFixed(2)}${r.p99Target === undefined ? '' : ` (p99 ${p99Ratio.toFixed(2)}×)`}`;
+    lines.push(`| ${r.title} | ${r.against} | ${r.base.rps.toFixed(0)}, ${r.base.p99.toFixed(0)} | ${r.subject.rps.toFixed(0)}, ${r.subject.p99.toFixed(0)} | ${ratios} | ${target} | ${met ? 'yes' : '**no**'} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
+  }
+  return lines.join('\n');
 }
 
 /**

@@ -23,7 +23,7 @@ import { OutboxModule } from './platform/outbox/outbox.module';
 import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
 import { RequestTransactionModule } from './platform/request-transaction/request-transaction.module';
 import { ThrottlingModule } from './platform/throttling/throttling.module';
-import { GLOBAL_GUARDS } from './platform/pipeline/global-guards';
+import { GLOBAL_GUARDS, PIPELINE_REFLECTOR } from './platform/pipeline/global-guards';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -60,7 +60,7 @@ export class AppModule {
         PartnersModule,
         CredentialLeaksModule,
       ],
-      providers: [...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
+      providers: [PIPELINE_REFLECTOR, ...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
     };
   }
 }

@@ -102,6 +102,19 @@ describe('releases', () => {
       expect(res.headers.etag).toBe('"v4"');
     });
 
+    // The read loads tracks and credits as JSON (relationJoins): a null there,
+    // or in a column, must still be sent as null, never left out.
+    it('sends every nullable field of a release and its tracks as null on a read', async () => {
+      const release = await createRelease(c, { title: 'Sparse', artists: ['A'] });
+      await addTrack(c, release.id, { title: 'Bare' });
+      const read = (await c.get(`/v1/releases/${release.id}`).expect(200)).body;
+      for (const field of ['statusReason', 'label', 'upc', 'releaseDate', 'originalReleaseDate', 'genre', 'language', 'copyrightLine', 'phonographicLine']) {
+        expect(read).toHaveProperty(field, null);
+      }
+      for (const field of ['isrc', 'iswc', 'audioUploadId']) expect(read.tracks[0]).toHaveProperty(field, null);
+      expect(read.tracks[0].contributors).toEqual([]);
+    });
+
     it('answers 404 problem+json for an unknown or malformed id', async () => {
       expectProblem(await c.get('/v1/releases/rel_01JAAAAAAAAAAAAAAAAAAAAAAA'), 404);
       expectProblem(await c.get('/v1/releases/not-an-id'), 404);

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
@@ -6,6 +6,7 @@ import { containsSecretShape } from '../audit/secret-shapes';
 import { DomainError } from '../errors/domain-errors';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
+import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './credential-authenticator';
 import { PassportNames } from './passport-names';
 import { attachPrincipal, type AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
@@ -18,17 +19,6 @@ function tokenFailure(info: unknown): Unauthenticated {
   const name = (info as { name?: string } | undefined)?.name;
   if (name === 'TokenExpiredError') return new Unauthenticated('The access token has expired; request a new one.', 'token_expired');
   return new Unauthenticated('The access token is invalid.', 'token_invalid');
-}
-
-function apiKeyPassportGuard(strategy: string): CanActivate {
-  class ApiKeyPassportGuard extends PassportAuthGuard(strategy) {
-    override handleRequest<T>(err: unknown, user: T): T {
-      if (err) throw err;
-      if (!user) throw new Unauthenticated('The API key is invalid.', 'key_invalid');
-      return user;
-    }
-  }
-  return new ApiKeyPassportGuard();
 }
 
 function jwtPassportGuard(strategy: string): CanActivate {
@@ -44,28 +34,33 @@ function jwtPassportGuard(strategy: string): CanActivate {
 
 /**
  * The one global authentication guard. Every route is authenticated unless it
- * is @Public(); the credential kind is chosen by the header the client sent,
- * and the passport strategy for it establishes the principal.
+ * is @Public(); the credential kind is chosen by the header the client sent:
+ * an API key goes to the credential authenticator, a bearer token through
+ * passport-jwt; either establishes the principal.
  * Each failed authentication (401) draws on the client address's `auth` rate
  * limit, and an address that has used it up gets 429 before its credential is
  * even looked at (API.md §8; see AuthAttemptLimiter).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly apiKeyGuard: CanActivate;
   private readonly jwtGuard: CanActivate;
 
   constructor(
     private readonly reflector: Reflector,
     names: PassportNames,
+    @Inject(CREDENTIAL_AUTHENTICATOR) private readonly credentials: CredentialAuthenticator,
     @Optional() private readonly attempts?: AuthAttemptLimiter,
   ) {
-    this.apiKeyGuard = apiKeyPassportGuard(names.apiKey);
     this.jwtGuard = jwtPassportGuard(names.jwt);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Synchronous for public routes: nothing to wait for.
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    return this.guard(context);
+  }
+
+  private async guard(context: ExecutionContext): Promise<boolean> {
     await this.attempts?.assertAttemptAllowed(context);
     try {
       return await this.authenticate(context);
@@ -88,7 +83,10 @@ export class AuthGuard implements CanActivate {
       throw new Unauthenticated('Send one credential: either X-API-Key or Authorization, not both.', 'ambiguous_credentials');
     }
     if (apiKey !== undefined) {
-      await this.apiKeyGuard.canActivate(context);
+      // Straight to the authenticator: passport would add a strategy instance,
+      // req.login/logout and two callbacks per request and decide nothing more.
+      attachPrincipal(req, await this.credentials.authenticateKey(Array.isArray(apiKey) ? apiKey.join(',') : apiKey, req.ip ?? ''));
+      return true;
     } else if (authorization !== undefined) {
       // RFC 9110 §11.1: the scheme name is case-insensitive.
       if (!/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(authorization)) {

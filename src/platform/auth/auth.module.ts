@@ -3,7 +3,6 @@ import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../../config/app-config';
 import { CallerIdentifier } from './caller-identifier';
 import { CREDENTIAL_AUTHENTICATOR, CredentialAuthenticator } from './credential-authenticator';
-import { createApiKeyStrategy } from './api-key.strategy';
 import { createJwtStrategy } from './jwt.strategy';
 import { PassportNames } from './passport-names';
 import { RequestNoncePurge, RequestNonceStore } from './signatures/request-nonce-store';
@@ -18,11 +17,6 @@ const PROVIDERS = [
   RequestNoncePurge,
   RequestSignatureVerifier,
   {
-    provide: 'ApiKeyStrategy',
-    inject: [PassportNames, CREDENTIAL_AUTHENTICATOR],
-    useFactory: (names: PassportNames, authenticator: CredentialAuthenticator) => createApiKeyStrategy(names.apiKey, authenticator),
-  },
-  {
     provide: 'JwtStrategy',
     inject: [PassportNames, AppConfig, TokenSigner, CREDENTIAL_AUTHENTICATOR],
     useFactory: (names: PassportNames, config: AppConfig, signer: TokenSigner, authenticator: CredentialAuthenticator) =>
@@ -31,7 +25,7 @@ const PROVIDERS = [
 ];
 
 /**
- * What authentication needs: passport strategies, the token signer, request
+ * What authentication needs: the passport strategy for bearer tokens, the token signer, request
  * signature verification. The guards that use them are registered, in their
  * order, in src/platform/pipeline/global-guards.ts.
  */

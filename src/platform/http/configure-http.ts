@@ -1,9 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import express from 'express';
-import helmet from 'helmet';
 import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
+import { RequestLogging } from '../logging/logging.module';
 import { Metrics } from '../metrics/metrics';
 import { METRICS_PATH, metricsEndpoint, requestMetrics } from '../metrics/metrics-http';
 import { docsAssetsOnly } from './docs-assets';
@@ -11,6 +11,7 @@ import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { requestIdMiddleware } from './request-id';
+import { securityHeaders } from './security-headers';
 import { applyServerTimeouts, assertUtf8, singleHostHeader } from './request-integrity';
 import { createValidationPipe } from './validation';
 
@@ -35,34 +36,39 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // First, so every request is timed and counted, whatever answers it.
   app.use(requestMetrics(metrics));
   app.use(requestIdMiddleware);
+  const requestLogs = app.get(RequestLogging, { strict: false }).middleware;
+  if (requestLogs) app.use(requestLogs);
   app.use(singleHostHeader);
-  app.use(
-    helmet({
-      // HSTS only means something over TLS (API.md §0).
-      strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
-      contentSecurityPolicy: {
-        directives: {
-          // Swagger UI at /docs loads its own scripts and inline styles.
-          'script-src': ["'self'"],
-          'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-        },
+  const headers = securityHeaders({
+    // HSTS only means something over TLS (API.md §0).
+    strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI at /docs loads its own scripts and inline styles.
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
       },
-    }),
-  );
-  app.enableCors({
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    exposedHeaders: [
-      'X-Request-Id',
-      'ETag',
-      'Location',
-      'Idempotent-Replayed',
-      'RateLimit',
-      'RateLimit-Policy',
-      'Retry-After',
-    ],
-    maxAge: 600,
+    },
   });
+  app.use(headers.api);
+  app.use('/docs', headers.docs);
+  // Without allowed origins the cors middleware would only call next(): it is not mounted.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      exposedHeaders: [
+        'X-Request-Id',
+        'ETag',
+        'Location',
+        'Idempotent-Replayed',
+        'RateLimit',
+        'RateLimit-Policy',
+        'Retry-After',
+      ],
+      maxAge: 600,
+    });
+  }
   // Before body parsing and Nest's guards: a scrape reads nothing, spends no
   // tenant's rate limit and writes no audit event. Without a token, no route.
   if (config.metricsToken) app.use(METRICS_PATH, metricsEndpoint(metrics, config.metricsToken));

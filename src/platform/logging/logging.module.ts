@@ -1,9 +1,101 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, Optional } from '@nestjs/common';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { LoggerModule, type Params } from 'nestjs-pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { wrapRequestSerializer, wrapResponseSerializer } from 'pino-std-serializers';
 import { AppConfig } from '../../config/app-config';
 import { REDACT_PATHS, pickLoggedHeaders, redactUrl } from './log-redaction';
+
+const LOG_DESTINATION = Symbol('LogDestination');
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+type LoggedRequest = { id: string; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string };
+const serializers = {
+  req: (req: LoggedRequest) => ({
+    id: req.id,
+    method: req.method,
+    url: redactUrl(req.url),
+    headers: pickLoggedHeaders(req.headers),
+    remoteAddress: req.remoteAddress,
+  }),
+  res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+};
+const requestIdOf = (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id;
+
+/**
+ * How requests get their logger. Request lines are logged at info; at info or
+ * below pino-http writes them (and builds each request's child logger, which
+ * they need). Above info no request line is written, so pino-http is not
+ * mounted at all: `middleware` gives each request a logger that builds its
+ * child (request and request id bound) only when a line at an enabled level
+ * is actually written — the common request writes none and pays nothing.
+ */
+@Injectable()
+export class RequestLogging {
+  readonly linesLogged: boolean;
+  /** The per-request logger's parent when request lines are off. */
+  private readonly root?: Logger;
+
+  constructor(config: AppConfig, @Optional() @Inject(LOG_DESTINATION) private readonly destination?: DestinationStream) {
+    this.linesLogged = !['fatal', 'error', 'warn', 'silent'].includes(config.logLevel);
+    if (!this.linesLogged) {
+      const options = {
+        level: config.logLevel,
+        redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+        serializers: { req: wrapRequestSerializer(serializers.req as never), res: wrapResponseSerializer(serializers.res as never) },
+      };
+      this.root = destination ? pino(options, destination) : pino(options);
+    }
+  }
+
+  params(config: AppConfig): Params {
+    if (this.root) return { pinoHttp: { logger: this.root, autoLogging: false, wrapSerializers: false }, useExisting: true };
+    return {
+      pinoHttp: [
+        {
+          level: config.logLevel,
+          genReqId: (req: IncomingMessage) => requestIdOf(req) ?? 'unknown',
+          redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+          customProps: (req: IncomingMessage) => ({ requestId: requestIdOf(req) }),
+          serializers,
+          // Health probes would drown the log.
+          autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
+        },
+        this.destination,
+      ].filter((x) => x !== undefined) as never,
+    };
+  }
+
+  /** Mounted right after the request id is assigned (configure-http.ts); undefined when pino-http does the work. */
+  get middleware(): RequestHandler | undefined {
+    const root = this.root;
+    if (!root) return undefined;
+    return (req: Request, _res: Response, next: NextFunction) => {
+      (req as Request & { log?: Logger }).log = lazyRequestLogger(root, req);
+      next();
+    };
+  }
+}
+
+/** A logger for one request whose child logger is built on the first line written at an enabled level. */
+export function lazyRequestLogger(root: Logger, req: IncomingMessage): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= root.child({ req, requestId: requestIdOf(req) }));
+  const lazy = Object.create(root) as Logger & Record<string, unknown>;
+  for (const level of LEVELS) {
+    lazy[level] = (...args: unknown[]) => {
+      if (root.isLevelEnabled(level)) (real()[level] as (...a: unknown[]) => void)(...args);
+    };
+  }
+  lazy.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => real().child(bindings, options)) as unknown as Logger["child"];
+  lazy.bindings = () => real().bindings();
+  lazy.setBindings = (bindings: pino.Bindings) => real().setBindings(bindings);
+  return lazy;
+}
+
+@Module({})
+class RequestLoggingModule {}
 
 /**
  * Structured JSON logs (pino) with the request id on every line. The request
@@ -12,39 +104,22 @@ import { REDACT_PATHS, pickLoggedHeaders, redactUrl } from './log-redaction';
 @Module({})
 export class LoggingModule {
   static forRoot(destination?: DestinationStream): DynamicModule {
+    const requestLogging: DynamicModule = {
+      module: RequestLoggingModule,
+      providers: [{ provide: LOG_DESTINATION, useValue: destination }, RequestLogging],
+      exports: [RequestLogging],
+    };
     return {
       module: LoggingModule,
       imports: [
+        requestLogging,
         LoggerModule.forRootAsync({
-          inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
-            pinoHttp: [
-              {
-                level: config.logLevel,
-                genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
-                redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-                customProps: (req: IncomingMessage) => ({ requestId: (req as IncomingMessage & { id?: string }).id }),
-                serializers: {
-                  req: (req: { id: string; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
-                    id: req.id,
-                    method: req.method,
-                    url: redactUrl(req.url),
-                    headers: pickLoggedHeaders(req.headers),
-                    remoteAddress: req.remoteAddress,
-                  }),
-                  res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
-                },
-                // Request lines are logged at info: above that level, skip building
-                // them at all. Health probes would drown the log.
-                autoLogging: ['fatal', 'error', 'warn', 'silent'].includes(config.logLevel)
-                  ? false
-                  : { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
-              },
-              destination,
-            ].filter((x) => x !== undefined) as never,
-          }),
+          imports: [requestLogging],
+          inject: [AppConfig, RequestLogging],
+          useFactory: (config: AppConfig, logging: RequestLogging) => logging.params(config),
         }),
       ],
+      exports: [requestLogging],
     };
   }
 }

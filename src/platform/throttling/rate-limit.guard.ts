@@ -1,5 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
+import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { Response } from 'express';
 import { QuotaExceeded } from './quota-exceeded.error';
 import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
@@ -20,6 +21,30 @@ type CarriesUsages = { [USAGES]?: PolicyUsage[] };
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly applies = new WeakMap<object, WeakMap<object, boolean>>();
+
+  /**
+   * False when the route counts against none of the policies (@SkipThrottle,
+   * and no opt-in for `uploads` or `auth`), decided once per route: the
+   * library's per-request questions (skip flag and skipIf per policy) depend
+   * only on the route's metadata here (see throttler-options.ts).
+   */
+  appliesTo(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    let known = this.applies.get(classRef);
+    if (!known) this.applies.set(classRef, (known = new WeakMap()));
+    let applies = known.get(handler);
+    if (applies === undefined) {
+      applies = this.throttlers.some((throttler) => {
+        const skipped = this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + (throttler.name ?? 'default'), [handler, classRef]);
+        return !(skipped || (throttler.skipIf ?? this.commonOptions.skipIf)?.(context));
+      });
+      known.set(handler, applies);
+    }
+    return applies;
+  }
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (await super.canActivate(context)) return true;
     const req = this.getRequestResponse(context).req as CarriesUsages;

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/com
 import type { Request } from 'express';
 import { AuthAttemptLimiter } from '../../throttling/auth-attempt-limiter';
 import { Unauthenticated } from '../auth-errors';
-import { principalOf } from '../principal';
+import { principalOf, type AuthPrincipal } from '../principal';
 import { RequestSignatureVerifier } from './request-signature.verifier';
 
 /**
@@ -24,10 +24,14 @@ export class RequestSignatureGuard implements CanActivate {
     @Optional() private readonly attempts?: AuthAttemptLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const principal = principalOf(req);
     if (!principal?.signing) return true;
+    return this.verify(context, req, principal as AuthPrincipal & { signing: NonNullable<AuthPrincipal['signing']> });
+  }
+
+  private async verify(context: ExecutionContext, req: Request, principal: AuthPrincipal & { signing: NonNullable<AuthPrincipal['signing']> }): Promise<boolean> {
     try {
       await this.verifier.verify(req, { ...principal, signing: principal.signing });
     } catch (error) {

@@ -1,0 +1,57 @@
+// CPU time per request inside the server, without sockets: musicpub and the
+// floor (bench/floor-server.mjs) in this one process, each request injected
+// into the Express app with light-my-request, one at a time. On a shared
+// machine this moves far less than throughput does (no scheduling between
+// server, load generator and database decides it), so it tells what the
+// pipeline itself costs per request. Run by bench/run.mjs (BENCH_ONLY=cpu),
+// which passes DATABASE_URL etc., BENCH_KEY and BENCH_RELEASE_ID.
+import { createRequire } from 'node:module';
+import { inject } from 'light-my-request';
+import { createFloorApp } from './floor-server.mjs';
+
+const require = createRequire(import.meta.url);
+const { createApp } = require('../dist/app.factory.js');
+
+const N = Number(process.env.BENCH_CPU_REQUESTS ?? 4000);
+const key = process.env.BENCH_KEY;
+const releaseId = process.env.BENCH_RELEASE_ID;
+
+const musicpub = await createApp({ env: process.env });
+const floor = await createFloorApp();
+// What injecting costs by itself (light-my-request's fake request and
+// response), measured on a handler that only answers; subtracted from both.
+const bare = (_req, res) => {
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end('{"status":"ok"}');
+};
+const handlers = { musicpub: musicpub.getHttpAdapter().getInstance(), floor: floor.app.getHttpAdapter().getInstance(), bare };
+
+const routes = {
+  health: { method: 'GET', url: '/health/live' },
+  read: { method: 'GET', url: `/v1/releases/${releaseId}`, headers: { 'x-api-key': key } },
+};
+
+async function cpuPerRequest(handler, route, n) {
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const res = await inject(handler, route);
+    if (res.statusCode !== 200) throw new Error(`${route.url}: ${res.statusCode} ${res.payload}`);
+  }
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / n;
+}
+
+const result = {};
+for (const name of (process.env.BENCH_CPU_ROUTES ?? 'health,read').split(',')) {
+  const route = routes[name];
+  // Warm-up (JIT, caches), then alternate to spread any drift over both.
+  for (const side of ['bare', 'floor', 'musicpub']) await cpuPerRequest(handlers[side], route, Math.ceil(N / 4));
+  const sums = { bare: 0, floor: 0, musicpub: 0 };
+  for (let round = 0; round < 4; round++) {
+    for (const side of round % 2 ? ['musicpub', 'floor', 'bare'] : ['bare', 'floor', 'musicpub']) sums[side] += await cpuPerRequest(handlers[side], route, Math.ceil(N / 4));
+  }
+  result[name] = { floor: (sums.floor - sums.bare) / 4, musicpub: (sums.musicpub - sums.bare) / 4, injection: sums.bare / 4 };
+}
+await musicpub.close();
+await floor.close();
+process.stdout.write(`${JSON.stringify(result)}\n`);
