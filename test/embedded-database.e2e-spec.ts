@@ -208,47 +208,34 @@ describe('embedded development database', () => {
     }
   });
 
-  it('keeps two data directories apart: a second server on another directory gets its own database', async () => {
-    // e.g. `npm start` running in the checkout while `npm test` starts its own embedded server.
+  it('keeps two data directories apart, and needs no ./.data in its working directory (a fresh clone running the tests)', async () => {
+    // e.g. `npm start` running in the checkout while `npm test` starts its own embedded server;
+    // the second one runs from an empty working directory: nothing may depend on ./.data existing.
     const first = await start([]);
     let second: RunningServer | undefined;
+    const freshCwd = mkdtempSync(path.join(tmpdir(), 'musicpub-fresh-clone-'));
+    const previousCwd = process.cwd();
     try {
       const created = await first.app.get(OrganizationBootstrap).createOrganization('First');
+      process.chdir(freshCwd);
       second = await startServer({
         env: { NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'silent', ...SECRETS },
         embeddedDataDir: path.join(root, 'second-pglite'),
         announce: () => undefined,
       });
+      process.chdir(previousCwd);
       expect(second.embedded?.owned).toBe(true);
       expect(second.embedded?.url).not.toBe(first.embedded?.url);
       expect(existsSync(path.join(root, 'second-pglite'))).toBe(true);
       expect(readdirSync(path.join(root, 'second-pglite')).length).toBeGreaterThan(0);
+      expect((await fetch(`${second.url}/health/ready`)).status).toBe(200);
       // The first directory's key means nothing to the second database.
       const res = await fetch(`${second.url}/v1/api-keys`, { headers: { 'X-API-Key': created.key } });
       expect(res.status).toBe(401);
     } finally {
+      process.chdir(previousCwd);
       await second?.close();
       await first.close();
-    }
-  });
-
-  it('starts from a working directory with no ./.data yet (a fresh clone running the tests)', async () => {
-    // Nothing of the embedded database may depend on ./.data existing when a
-    // data directory is given: run from an empty working directory.
-    const freshCwd = mkdtempSync(path.join(tmpdir(), 'musicpub-fresh-clone-'));
-    const previousCwd = process.cwd();
-    process.chdir(freshCwd);
-    try {
-      server = await startServer({
-        env: { NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'silent', ...SECRETS },
-        embeddedDataDir: path.join(root, 'fresh-clone-pglite'),
-        announce: () => undefined,
-      });
-      expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
-    } finally {
-      await server?.close();
-      server = undefined;
-      process.chdir(previousCwd);
       rmSync(freshCwd, { recursive: true, force: true });
     }
   });

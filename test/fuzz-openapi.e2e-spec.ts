@@ -30,7 +30,7 @@ import { listen } from './helpers/upload-requests';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const RANDOM_CASES = Number(process.env.FUZZ_CASES ?? 6);
 /** A guard for a loaded machine: past it, the remaining operations get their boundary cases only. */
-const RANDOM_BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 40_000);
+const RANDOM_BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 20_000);
 
 describe('Schema-driven fuzzing of every documented operation', () => {
   let t: TestApp;
