@@ -88,6 +88,18 @@ describe('Idempotency-Key across two instances on one database', () => {
     expectReplayOf(await createKey(two, admin, key, body), original);
   });
 
+  it('replays to every concurrent duplicate once the first has completed, never 409', async () => {
+    const admin = await createOrgWithKey(one);
+    const key = newKey();
+    const body = { name: uniqueName('completed'), scopes: ['keys:read'] };
+    const original = await createKey(one, admin, key, body);
+    expect(original.status).toBe(201);
+    // A replay is not "in flight": replays running side by side must not refuse each other.
+    const replays = await Promise.all(Array.from({ length: 6 }, (_, i) => createKey(i % 2 === 0 ? one : two, admin, key, body)));
+    for (const replay of replays) expectReplayOf(replay, original);
+    expect(await sideEffects(admin.orgId, body.name)).toEqual({ rows: 1, events: 1 });
+  });
+
   it('answers 409 on the other instance while the first is in flight, then replays', async () => {
     const admin = await createOrgWithKey(one);
     const key = newKey();

@@ -240,7 +240,8 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
       expect(res.headers['content-disposition']).toBe(`attachment; filename="x.wav"; filename*=UTF-8''x.wav`);
     });
 
-    (backend === 'local' ? it : it.skip)('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
+    // Local disk only: on S3 a download holds a socket to the bucket, not a file descriptor.
+    if (backend === 'local') it('closes the file when clients hang up right after asking (no descriptor waits for GC)', async () => {
       const big = await uploaded(wav());
       const target = path.join(b.uploadDir, 'objects', big.id);
       const openOnTarget = () =>

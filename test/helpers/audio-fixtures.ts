@@ -173,7 +173,8 @@ class BitWriter {
   }
 }
 
-function crc8(data: Buffer): number {
+/** FLAC frame-header CRC-8 (polynomial 0x07), written independently of the code under test. */
+export function crc8(data: Buffer): number {
   let crc = 0;
   for (const byte of data) {
     crc ^= byte;

@@ -1,4 +1,4 @@
-import { aiff, flac, wav } from '../../../test/helpers/audio-fixtures';
+import { aiff, crc8, flac, wav } from '../../../test/helpers/audio-fixtures';
 import { measureFrom, type ByteReader } from './audio-completeness';
 import type { Container } from './distribution-rules';
 
@@ -89,12 +89,3 @@ describe('measureFrom', () => {
     expect(await measure('MP3', Buffer.alloc(10))).toBeUndefined();
   });
 });
-
-function crc8(data: Buffer): number {
-  let crc = 0;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc;
-}

@@ -77,9 +77,12 @@ export class IdempotencyStore {
              r.response_body AS "responseBody", r.expires_at <= now() AS expired
       FROM (SELECT 1) AS one
       LEFT JOIN idempotency_records r ON r.org_id = ${scope.orgId} AND r.credential_id = ${scope.credentialId} AND r.key = ${scope.key}`;
-    // The holder of a key also holds the lock on key+fingerprint: a duplicate
-    // that finds that one free too is a different request under the same key.
-    if (!probe.locked) throw probe.sameRequestFree ? reused() : inUse();
+    const completed = probe.responseStatus !== null && !probe.expired;
+    // A completed record is final: whoever holds the lock meanwhile is only
+    // replaying it (or refusing a mismatch), so it never makes this one wait.
+    // Otherwise the holder of a key also holds the lock on key+fingerprint: a
+    // duplicate that finds that one free too is a different request under the same key.
+    if (!probe.locked && !completed) throw probe.sameRequestFree ? reused() : inUse();
     if (probe.responseStatus === null) return { kind: 'claimed' };
     if (probe.expired) {
       // Past its 24 h (the purge has not reached it yet): as if it never was.
