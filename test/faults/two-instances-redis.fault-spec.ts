@@ -22,7 +22,9 @@ describe('Two API instances sharing PostgreSQL and Redis', () => {
 
   beforeAll(async () => {
     database = await createFaultDatabase();
-    env = deploymentEnv(database.url, { REDIS_URL: `${REDIS}?keyPrefix=${PREFIX}`, THROTTLE_DEFAULT: `${LIMIT}/60` });
+    // Two servers, PostgreSQL and the load on two cores can stall a Redis answer past the 150 ms
+    // default, which (rightly) falls back to per-instance counting: this file tests sharing.
+    env = deploymentEnv(database.url, { REDIS_URL: `${REDIS}?keyPrefix=${PREFIX}`, THROTTLE_DEFAULT: `${LIMIT}/60`, REDIS_COMMAND_TIMEOUT_MS: '2000' });
     [a, b] = await Promise.all([startApi(env, 'api-a'), startApi(env, 'api-b')]);
     // Both instances reach Redis (readiness includes it when configured).
     for (const api of [a, b]) await waitUntil(`${api.label} ready with Redis`, async () => (await call(api.baseUrl, 'GET', '/health/ready')).status === 200, 10_000);
@@ -57,7 +59,8 @@ describe('Two API instances sharing PostgreSQL and Redis', () => {
 
     expect(burst.filter((o) => o.status !== 200 && o.status !== 429)).toEqual([]);
     const total = onA.length + servedBy(a) + servedBy(b);
-    expect(total).toBeLessThanOrEqual(LIMIT);
+    // Over the limit means an instance counted alone: its log says why (e.g. Redis fell back).
+    if (total > LIMIT) throw new Error(`${total} served of ${LIMIT}\n${a.describe()}\n${b.describe()}`);
     expect(total).toBeGreaterThanOrEqual(LIMIT - 2); // and the budget was usable
     expect(servedBy(b)).toBeLessThanOrEqual(LIMIT / 2);
     for (const o of limited) {
