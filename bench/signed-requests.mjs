@@ -1,4 +1,4 @@
-// Issue 10: a client that signs every request (RFC 9421, API.md §1b) fast
+// Issue 10: a client that signs every request (RFC 9421, API guide: Signed requests) fast
 // enough not to be the bottleneck. autocannon's setupRequest is synchronous,
 // so the signature base is built here directly — the same bytes the
 // `http-message-signatures` package produces for ("@method" "@target-uri"),

@@ -80,7 +80,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 export const SHUTDOWN_DRAIN_MS = 10_000;
 
 /**
- * Graceful shutdown, HTTP side (API.md §10): stop accepting connections, close
+ * Graceful shutdown, HTTP side (API guide: Operations): stop accepting connections, close
  * idle keep-alive ones, let requests in flight finish; at the deadline, cut
  * what is left (a stalled upload then removes its temporary file, as on any
  * client abort).

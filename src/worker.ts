@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 
 /**
  * `npm run worker`: webhook fan-out and delivery in a process of its own
- * (API.md §5), beside or instead of the API's in-process loops. Any number may
+ * (API guide: Webhooks), beside or instead of the API's in-process loops. Any number may
  * run against one database. SIGTERM/SIGINT finish the attempts in flight and
  * record them before exiting.
  */

@@ -1,4 +1,4 @@
-// The audit trail resists tampering (API.md §9, issue 9): Postgres itself
+// The audit trail resists tampering (API guide: Audit trail, issue 9): Postgres itself
 // refuses UPDATE, DELETE and TRUNCATE on audit_events (a trigger, so it holds
 // for the table's owner and for the superuser these tests connect as); an
 // edit made by someone who disables the trigger is found by

@@ -1,4 +1,4 @@
-// Nothing secret ever enters an audit row (API.md §9, issue 9): after a full
+// Nothing secret ever enters an audit row (API guide: Audit trail, issue 9): after a full
 // scenario — keys issued, replayed, rotated, exchanged for tokens, tokens
 // used, revoked keys and credentials in the query string refused — the whole
 // audit_events table, every column cast to text, holds none of the keys or

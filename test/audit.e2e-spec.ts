@@ -1,4 +1,4 @@
-// The audit trail as an investigator uses it (API.md §9, issue 9): every kind
+// The audit trail as an investigator uses it (API guide: Audit trail, issue 9): every kind
 // of event — bootstrap, change, refusal, failure, throttling — is recorded
 // once with the right actor, outcome, address and request id, and
 // GET /v1/audit-events finds it by filter and keyset pagination, within the
@@ -102,7 +102,7 @@ describe('audit trail', () => {
       expect(event.ip).toMatch(LOCALHOST);
       expect(event.changes).toEqual({ fields: ['name', 'scopes'], values: { name, scopes: ['keys:read'] } });
 
-      // The API shape (API.md §9) of the same event.
+      // The API shape (API guide: Audit trail) of the same event.
       const listed = await list(admin.key, `?resourceId=${res.body.id}`).expect(200);
       expect(listed.body.data).toEqual([
         expect.objectContaining({

@@ -1,4 +1,4 @@
-// API keys through the real guards (API.md §1–§2, issue 3 "Bad input"):
+// API keys through the real guards (API guide: Authentication, API keys and rotation, issue 3 "Bad input"):
 // every refused credential is a 401 problem+json with WWW-Authenticate and
 // leaves the data untouched; key management never hands out a scope the
 // caller lacks, never shows a secret twice, and rotates/revokes as promised.
@@ -143,7 +143,7 @@ describe('API keys (auth through the real guards)', () => {
       const victim = await createdKey(admin, { scopes: ['keys:read'] });
       const token = await tokenFor(t, { keyId: victim.id, key: victim.key });
       await t.prisma.apiKey.update({ where: { id: victim.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-      // The token endpoint cached the key as usable; the cache may serve it for < 1 s (API.md §1).
+      // The token endpoint cached the key as usable; the cache may serve it for < 1 s (API guide: Authentication).
       await sleep(800);
       expectUnauthenticated(await t.http.get('/v1/api-keys').set('X-API-Key', victim.key), 'key_expired');
       expectUnauthenticated(await t.http.get('/v1/api-keys').set('Authorization', `Bearer ${token}`), 'key_expired');
@@ -201,7 +201,7 @@ describe('API keys (auth through the real guards)', () => {
     });
 
     it('never logs a key-shaped value sent in any query parameter', async () => {
-      // API.md §1: "A key sent in the query string is … never logged". The key
+      // API guide: Authentication: "A key sent in the query string is … never logged". The key
       // format exists so a key is recognisable wherever it appears.
       const admin = await createOrgWithKey(t);
       const res = await t.http.get(`/v1/api-keys?q=${admin.key}`).set('X-API-Key', admin.key);
@@ -464,7 +464,7 @@ describe('API keys (auth through the real guards)', () => {
     });
 
     it('never reads gracePeriodSeconds: null as 0 (refused, or the default grace)', async () => {
-      // API.md §2: `{ gracePeriodSeconds? = 86400 }`; 0 is the explicit "stop now".
+      // API guide: API keys and rotation: `{ gracePeriodSeconds? = 86400 }`; 0 is the explicit "stop now".
       const admin = await createOrgWithKey(t);
       const old = await createdKey(admin, { scopes: ['keys:read'] });
       const res = await t.http.post(`/v1/api-keys/${old.id}/rotate`).set('X-API-Key', admin.key).send({ gracePeriodSeconds: null });

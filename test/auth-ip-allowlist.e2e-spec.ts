@@ -1,4 +1,4 @@
-// Per-key IP allowlists (API.md §2 `allowedIps`) behind a trusted proxy:
+// Per-key IP allowlists (API guide: API keys and rotation `allowedIps`) behind a trusted proxy:
 // Express honours X-Forwarded-For only for hops in TRUSTED_PROXIES (here the
 // loopback the test client connects from), so the client address is the
 // right-most untrusted entry. (Without TRUSTED_PROXIES the header is ignored:
@@ -119,7 +119,7 @@ describe('API key IP allowlists (TRUSTED_PROXIES set)', () => {
   });
 
   it('audits a use from outside the allowlist, visibly to the key’s organization', async () => {
-    // API.md §2: "→ 403 and an audit entry". The key was identified, so the
+    // API guide: API keys and rotation: "→ 403 and an audit entry". The key was identified, so the
     // entry belongs to its organization (GET /v1/audit-events is per org) and
     // names the key; an anonymous, org-less entry is invisible to its owner.
     const admin = await createOrgWithKey(t);

@@ -1,4 +1,4 @@
-// Revocation and expiry reach every instance within one second (API.md §1):
+// Revocation and expiry reach every instance within one second (API guide: Authentication):
 // instance A runs in this process, instance B in a child process of its own,
 // both on one database, as two replicas behind a load balancer would.
 //
@@ -16,7 +16,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 type Res = supertest.Response;
 type Http = ReturnType<typeof supertest>;
 
-/** API.md §1: a revoked or expired key stops working within 1 s on every instance. */
+/** API guide: Authentication: a revoked or expired key stops working within 1 s on every instance. */
 const BUDGET_MS = 1000;
 const ROOT = path.resolve(__dirname, '..');
 

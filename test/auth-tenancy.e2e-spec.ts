@@ -1,6 +1,6 @@
-// Tenancy of API keys (API.md §0: another organization's id answers 404, never
-// 403 and never the data), the CLI bootstrap (API.md §2/§11), and the promise
-// that no table stores an API key or an access token in clear (API.md §1).
+// Tenancy of API keys (API guide: Conventions: another organization's id answers 404, never
+// 403 and never the data), the CLI bootstrap (API guide: API keys and rotation/§11), and the promise
+// that no table stores an API key or an access token in clear (API guide: Authentication).
 import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';

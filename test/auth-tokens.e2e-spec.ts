@@ -1,4 +1,4 @@
-// OAuth 2.0 client credentials and the access tokens it issues (API.md §1,
+// OAuth 2.0 client credentials and the access tokens it issues (API guide: Authentication,
 // RFC 6749 §4.4/§5.2, RFC 9068), attacked through the real JWT guard.
 //
 // The server here signs with a key this file generated (JWT_PRIVATE_KEY), so

@@ -1,4 +1,4 @@
-// API.md §11: with no DATABASE_URL, `npm start` still serves, on an embedded
+// docs/operations.md: with no DATABASE_URL, `npm start` still serves, on an embedded
 // PostgreSQL (PGlite) it migrates itself; loudly development-only, and refused
 // in production. Drives startServer() — what main.ts runs — over real HTTP.
 import { execFile } from 'node:child_process';

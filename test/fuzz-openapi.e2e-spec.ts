@@ -10,7 +10,7 @@
 //     token endpoint answers OAuth's JSON instead, RFC 6749 §5.2);
 //   - an id of the other organization never gets a 2xx nor its data;
 //   - a refused request changes no row of any table (audit_events excepted:
-//     refusals are audited, API.md §9) — checked with a content fingerprint of
+//     refusals are audited, API guide: Audit trail) — checked with a content fingerprint of
 //     every table after each refused write, and after each batch of reads.
 // Deterministic: FUZZ_SEED (default below) drives every choice and is printed
 // with each failure; FUZZ_CASES sets the random cases per operation;

@@ -1,4 +1,4 @@
-// Idempotency across API processes (API.md §7 "works across several API
+// Idempotency across API processes (API guide: Idempotency "works across several API
 // processes", issue 7): two app instances on one database, as two replicas
 // behind a load balancer. The record lives in Postgres, so a duplicate sent to
 // the other instance replays, waits (409) or runs once, never twice.

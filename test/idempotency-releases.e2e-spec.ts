@@ -1,4 +1,4 @@
-// Idempotency-Key on the releases routes (API.md §3, §7; issue 7 "replay
+// Idempotency-Key on the releases routes (API guide: Releases and their lifecycle, Idempotency; issue 7 "replay
 // byte-identical with exactly one row and one outbox event"): a release
 // response carries both Location and ETag, and a PATCH changes the version,
 // so a repeated side effect would show as a second row, a second event or a

@@ -1,4 +1,4 @@
-// Idempotency-Key on one instance (API.md §7, issue 7), driven through the
+// Idempotency-Key on one instance (API guide: Idempotency, issue 7), driven through the
 // stable API-keys routes: a create is a row in api_keys plus an
 // `api_key.created` outbox event, so "the side effect ran once" is countable.
 // Each test makes its own organization; keys are random per test.
@@ -13,7 +13,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 type Res = supertest.Response;
 
 const PROBLEM_JSON = /^application\/problem\+json/;
-/** What a replay must repeat (API.md §7: status, body, Location/ETag; plus the media type and no-store). */
+/** What a replay must repeat (API guide: Idempotency: status, body, Location/ETag; plus the media type and no-store). */
 const REPLAYED_HEADERS = ['location', 'etag', 'content-type', 'cache-control'];
 
 const newKey = () => `idem-${randomUUID()}`;

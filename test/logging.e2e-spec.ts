@@ -1,4 +1,4 @@
-// API.md §10: structured JSON logs carry the request id; credentials, secrets,
+// API guide: Operations: structured JSON logs carry the request id; credentials, secrets,
 // Authorization, X-API-Key, cookies and signatures never reach them. Drives the
 // real app and searches everything it logged for every secret it was sent.
 import { randomBytes } from 'node:crypto';
@@ -115,7 +115,7 @@ describe('request logging', () => {
             .set('Signature-Input', `sig1=("@method" "@target-uri");keyid="${org.keyId}";created=1700000000`)
             .set('X-Auth-Token', customAuthToken),
       },
-      // A key and a token in the query string: refused (API.md §1) and never logged.
+      // A key and a token in the query string: refused (API guide: Authentication) and never logged.
       {
         id: 'log-query-creds-008',
         status: 401,

@@ -3,7 +3,7 @@
 // kind of object of another organization — releases, tracks, uploads and
 // their content, API keys, webhook endpoints, deliveries and messages, audit
 // events, partner callbacks, idempotency records — by id, in lists, through
-// cursors, filters and cross-object references. API.md §0: the answer is 404,
+// cursors, filters and cross-object references. API guide: Conventions: the answer is 404,
 // indistinguishable from an id that exists nowhere, never 403 and never the
 // data; and nothing of the victim changes.
 import { Webhook } from 'standardwebhooks';

@@ -1,5 +1,5 @@
 // OWASP API10:2023 Unsafe Consumption of APIs. Two third parties talk back to
-// this API: delivery partners (signed status callbacks, API.md §6) and the
+// this API: delivery partners (signed status callbacks, API guide: Partner callbacks) and the
 // receivers of our webhooks (their answers). A partner's message is trusted
 // only once its Standard Webhooks signature over the exact bytes, its
 // timestamp (±5 min) and its id check out — identically for unknown partners —

@@ -2,7 +2,7 @@
 // assignment: on every documented JSON write, a property the client may not
 // set (id, orgId, status, version, createdAt, keyHash, secret, …) — at the
 // top level, nested, or through __proto__ — is refused with 400 naming it, and
-// nothing is written (API.md §0). Excessive exposure: no response ever carries
+// nothing is written (API guide: Conventions). Excessive exposure: no response ever carries
 // a key hash, a sealed or current secret outside the one response that hands
 // it out, an internal column or a server path; the audit trail records no
 // secret; stored filenames are sanitised before they are shown back.

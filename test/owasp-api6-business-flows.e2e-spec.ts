@@ -1,6 +1,6 @@
 // OWASP API6:2023 Unrestricted Access to Sensitive Business Flows. The
-// release pipeline (draft → submitted → approved → live → taken_down, API.md
-// §3) is the flow worth abusing: submitting something incomplete, publishing
+// release pipeline (draft → submitted → approved → live → taken_down, API guide:
+// Releases and their lifecycle) is the flow worth abusing: submitting something incomplete, publishing
 // without the publish scope, jumping or reversing states through /status or a
 // partner callback, editing what was already submitted, racing two decisions,
 // and probing another organization's ISRCs. Each attempt is refused with the

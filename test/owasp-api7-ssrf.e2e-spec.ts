@@ -1,5 +1,5 @@
 // OWASP API7:2023 Server Side Request Forgery, through the one place a client
-// makes this server send requests: webhook endpoint URLs (API.md §5). With
+// makes this server send requests: webhook endpoint URLs (API guide: Webhooks). With
 // the default settings (https only, no private targets) a table of hostile
 // URLs — parser differentials, alternative IP spellings, IPv4 inside IPv6,
 // metadata services, Unicode digits and dots, credentials, other schemes — is

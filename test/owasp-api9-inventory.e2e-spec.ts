@@ -1,5 +1,5 @@
 // OWASP API9:2023 Improper Inventory Management. The OpenAPI document is the
-// inventory (API.md §10): every route Express serves appears in
+// inventory (API guide: Operations): every route Express serves appears in
 // /openapi.json with the same method, every documented operation is served,
 // the document is well-formed where tools depend on it (unique parameters,
 // declared security, problem+json errors), and nothing undocumented answers —

@@ -1,4 +1,4 @@
-// Inbound partner callbacks (API.md §6): Standard Webhooks signatures made
+// Inbound partner callbacks (API guide: Partner callbacks): Standard Webhooks signatures made
 // with the `standardwebhooks` package as a partner would, every refusal
 // leaving the release, the dedup table and the outbox untouched, replays
 // answered 200 without effect, and a valid callback moving the release and

@@ -1,4 +1,4 @@
-// API.md §11 from the outside: the built artefacts (`dist/`) as `npm run build`,
+// docs/operations.md from the outside: the built artefacts (`dist/`) as `npm run build`,
 // `npm run db:migrate`, `npm run cli` and `npm run start:prod` run them, in child
 // processes with an explicit environment (nothing inherited from a developer's
 // shell or .env), against a fresh database.

@@ -1,4 +1,4 @@
-// Who may do what to a release (API.md §0, §1, §3, §5): one outbox event per
+// Who may do what to a release (API guide: Conventions, Authentication, Releases and their lifecycle, Webhooks): one outbox event per
 // change, 404 across organizations on every route, 403 without the scope,
 // and each route's scope declared in OpenAPI.
 import { startTestApp, TestApp } from './helpers/test-app';

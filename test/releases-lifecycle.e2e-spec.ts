@@ -1,4 +1,4 @@
-// The release lifecycle over HTTP (API.md §3): submit with its completeness
+// The release lifecycle over HTTP (API guide: Releases and their lifecycle): submit with its completeness
 // check, every legal and illegal transition, and their outbox events.
 import { startTestApp, TestApp } from './helpers/test-app';
 import {
@@ -19,7 +19,7 @@ import {
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'live', 'taken_down'] as const;
 type Status = (typeof STATUSES)[number];
 
-// API.md §3, spelled out independently of release-lifecycle.ts.
+// API guide: Releases and their lifecycle, spelled out independently of release-lifecycle.ts.
 const LEGAL: Array<[Status, Status]> = [
   ['draft', 'submitted'],
   ['submitted', 'approved'],

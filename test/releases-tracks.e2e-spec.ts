@@ -1,4 +1,4 @@
-// Tracks of a release over HTTP (API.md §3): CRUD, identifiers, ISRC
+// Tracks of a release over HTTP (API guide: Releases and their lifecycle): CRUD, identifiers, ISRC
 // uniqueness per organization, track numbering, draft-only changes.
 import { startTestApp, TestApp } from './helpers/test-app';
 import {

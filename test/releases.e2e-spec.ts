@@ -1,4 +1,4 @@
-// Releases over HTTP (API.md §3): create and read, validation, pagination,
+// Releases over HTTP (API guide: Releases and their lifecycle): create and read, validation, pagination,
 // PATCH with ETag/If-Match (and its races), delete, draft-only edits.
 import type { Response } from 'supertest';
 import { startTestApp, TestApp } from './helpers/test-app';

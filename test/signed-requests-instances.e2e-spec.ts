@@ -1,4 +1,4 @@
-// Two API instances on one database (API.md §1b): a nonce spent on one is
+// Two API instances on one database (API guide: Signed requests): a nonce spent on one is
 // refused on the other, because the nonce store is the shared Postgres table,
 // not process memory.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Signed multipart uploads (API.md §1b with §4): the upload body is streamed
+// Signed multipart uploads (API guide: Signed requests with §4): the upload body is streamed
 // to disk, never buffered, so its Content-Digest — RFC 9530's digest of the
 // whole body as sent — is checked as the bytes stream through. A body that is
 // not the one signed is refused with 401 and leaves no file and no row.
@@ -77,14 +77,12 @@ describe.each<SigningAlg>(['hmac-sha256', 'ed25519'])('Signed uploads (%s)', (al
     const { body, contentType } = uploadBody();
     const headers = await signedHeaders(key, { method: 'POST', path: '/v1/uploads', body, contentType });
     const res = await send(t, key.key, 'POST', '/v1/uploads', headers, body);
-    // Until the uploads module skips its own file-digest reading of Content-Digest
-    // for signed bodies (contentDigestIsOfSignedBody, see the README), it answers
-    // 422 digest-mismatch here; the signature layer has accepted the request either way.
+    // The signature layer's verdict: whatever the upload itself answers, never a signature refusal.
     expect(res.status).not.toBe(401);
     expect(res.body.reason).toBeUndefined();
   });
 
-  // Enable with the uploads integration (README, "Signed requests": uploads).
+  // The signed Content-Digest covers the whole multipart body, not the file (docs/api-guide.md, "Signed requests").
   it('stores a correctly signed upload (201)', async () => {
     const { body, contentType } = uploadBody();
     const headers = await signedHeaders(key, { method: 'POST', path: '/v1/uploads', body, contentType });

@@ -1,4 +1,4 @@
-// Signed requests (API.md §1b, issue 10) through the real app, signed by the
+// Signed requests (API guide: Signed requests, issue 10) through the real app, signed by the
 // `http-message-signatures` npm package: keys that require HMAC-SHA256 or
 // Ed25519 signatures, every bad-input row refused with 401 and the reason,
 // nothing changed, audited; tokens issued from such keys; secrets shown once.

@@ -1,6 +1,6 @@
 // Shared by the signed-request e2e files: keys that require signatures, and
 // requests signed the way a client does it, with the `http-message-signatures`
-// npm package (API.md §1b names it as the reference client).
+// npm package (API guide: Signed requests names it as the reference client).
 import { createHash, generateKeyPairSync, type JsonWebKey, type KeyObject, randomUUID } from 'node:crypto';
 import { createSigner, httpbis } from 'http-message-signatures';
 import type supertest from 'supertest';

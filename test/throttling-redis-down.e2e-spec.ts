@@ -1,4 +1,4 @@
-// Rate limits when REDIS_URL is set but Redis does not answer (API.md §8):
+// Rate limits when REDIS_URL is set but Redis does not answer (API guide: Rate limits):
 // the API keeps serving, fast, on per-instance counters, and is not ready.
 // Its own file: pino's HTTP logger is per module registry, so this app's log
 // lines (the outage warning) land in this app's `logs`.

@@ -1,4 +1,4 @@
-// Rate limits with REDIS_URL (API.md §8): counters shared by instances, and
+// Rate limits with REDIS_URL (API guide: Rate limits): counters shared by instances, and
 // what happens when Redis does not answer. Needs Redis at 127.0.0.1:6379; every
 // key this file makes lives under its own random prefix (ioredis `keyPrefix`
 // in REDIS_URL's query), so parallel runs never share a counter.

@@ -1,4 +1,4 @@
-// The `uploads` policy (API.md §8) through @UploadThrottle(), on a probe route
+// The `uploads` policy (API guide: Rate limits) through @UploadThrottle(), on a probe route
 // mounted beside the real application: same module graph, guards and HTTP
 // setup as production, plus one controller that only this file sees.
 import { randomBytes } from 'node:crypto';

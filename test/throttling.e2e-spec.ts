@@ -1,4 +1,4 @@
-// Rate limits (API.md §8) with in-memory counters: headers, 429s, trackers,
+// Rate limits (API guide: Rate limits) with in-memory counters: headers, 429s, trackers,
 // and the `auth` budget shared by the token endpoint and failed authentications.
 import type { Response } from 'supertest';
 import { createOrgWithKey } from './helpers/factories';

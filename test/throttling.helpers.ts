@@ -15,7 +15,7 @@ export function rateLimitOf(res: Response): Record<string, { r: number; t: numbe
   return out;
 }
 
-/** Asserts the 429 problem of API.md §8 and returns its Retry-After in seconds. */
+/** Asserts the 429 problem of API guide: Rate limits and returns its Retry-After in seconds. */
 export function expectQuotaExceeded(res: Response, violated: string[]): number {
   expect(res.status).toBe(429);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -1,4 +1,4 @@
-// Attaching uploads to tracks (API.md §3 PUT …/tracks/:trackId/audio): only
+// Attaching uploads to tracks (API guide: Releases and their lifecycle PUT …/tracks/:trackId/audio): only
 // accepted uploads of the same organization, only on drafts; the attached
 // audio is what the submit completeness check sees, and it cannot be deleted.
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';

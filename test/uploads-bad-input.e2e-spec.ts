@@ -1,4 +1,4 @@
-// Bad uploads (API.md §4, issue "Bad input"): each gets a clear 4xx, and
+// Bad uploads (API guide: Uploads and the distribution rules, issue "Bad input"): each gets a clear 4xx, and
 // leaves no file on disk (stored or temporary), no row and no event.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Memory stays flat whatever the upload's size (API.md §4): a 200 MB WAV,
+// Memory stays flat whatever the upload's size (API guide: Uploads and the distribution rules): a 200 MB WAV,
 // generated chunk by chunk and streamed over a real socket, must not grow
 // the server process (this Jest worker) by anything near its size.
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Audio uploads (API.md §4): what a good upload yields, and how its content,
+// Audio uploads (API guide: Uploads and the distribution rules): what a good upload yields, and how its content,
 // listing, deletion, tenancy and scopes behave — on both storage backends
 // (the local disk and an S3 bucket), plus what only a bucket does (presigned
 // URLs, server-side encryption, multipart uploads). Bad input is in
@@ -151,7 +151,7 @@ describe.each(BACKENDS)('Audio uploads (%s storage)', (backend) => {
     });
   });
 
-  describe('Idempotency-Key (API.md §7)', () => {
+  describe('Idempotency-Key (API guide: Idempotency)', () => {
     it('replays the first response for the same file and fields, without a second row or event', async () => {
       const own = await createOrgWithKey(t);
       const bytes = wav();

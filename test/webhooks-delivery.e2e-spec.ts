@@ -1,4 +1,4 @@
-// Delivery behaviour (API.md §5): the transactional outbox, Standard Webhooks
+// Delivery behaviour (API guide: Webhooks): the transactional outbox, Standard Webhooks
 // signing verified by the reference package, retries with backoff, failure
 // after the last attempt, 410 and 3xx handling, Retry-After, timeouts, the
 // 5-day rule and lease expiry after a crashed worker.

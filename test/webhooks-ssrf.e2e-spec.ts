@@ -1,4 +1,4 @@
-// SSRF (API.md §5) with the production defaults: https only, no private,
+// SSRF (API guide: Webhooks) with the production defaults: https only, no private,
 // loopback, link-local, CGNAT, multicast, unspecified or metadata targets, in
 // any spelling. Every hostile URL is a 400 naming `url`, and no row is written.
 // Then the check at delivery time: an endpoint stored while private targets

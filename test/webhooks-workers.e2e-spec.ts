@@ -1,4 +1,4 @@
-// Several workers over one database (API.md §5): two API instances, each with
+// Several workers over one database (API guide: Webhooks): two API instances, each with
 // several delivery loops, race over the same outbox and message tables; every
 // attempt is sent exactly once. And graceful shutdown: an instance stopping
 // mid-attempt finishes and records it first.

@@ -1,4 +1,4 @@
-// Webhook endpoint management (API.md §5): CRUD, secrets shown once and never
+// Webhook endpoint management (API guide: Webhooks): CRUD, secrets shown once and never
 // stored in clear, rotation with dual signatures, test events, the delivery
 // log and redelivery, tenancy and scopes. Deliveries go to a real receiver on
 // 127.0.0.1 that verifies them with the `standardwebhooks` package.

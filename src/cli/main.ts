@@ -12,7 +12,7 @@ import { applyDevelopmentSecrets } from '../config/development-secrets';
 /**
  * `npm run cli -- <command> [options]`: operator commands on the same Nest
  * modules the API uses (no unauthenticated HTTP endpoint creates organizations
- * or keys, API.md §2).
+ * or keys, API guide: API keys and rotation).
  */
 const USAGE = `usage: npm run cli -- <command> [options]
   db:migrate                           apply prisma/migrations to DATABASE_URL

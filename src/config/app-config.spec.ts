@@ -248,7 +248,7 @@ describe('loadConfig rejects malformed settings, naming them', () => {
     ['PORT', '80.5'],
     ['PORT', '1e3'],
     ['DATABASE_POOL_SIZE', '0'],
-    ['TOKEN_TTL_SECONDS', '3600'], // API.md §1: lifetime ≤ 15 min
+    ['TOKEN_TTL_SECONDS', '3600'], // API guide: Authentication: lifetime ≤ 15 min
     ['TOKEN_TTL_SECONDS', '10'],
     ['UPLOAD_MAX_BYTES', '0'],
     ['WEBHOOK_TIMEOUT_MS', 'soon'],

@@ -1,5 +1,5 @@
 /**
- * Every setting of API.md §11, parsed and validated once at boot.
+ * Every setting of docs/operations.md, parsed and validated once at boot.
  *
  * Pure: `loadConfig(env)` takes an environment object so tests can build
  * configurations side by side without touching process.env. In production a

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Opaque, type-prefixed, time-ordered identifiers (API.md §0): `rel_` + a
+ * Opaque, type-prefixed, time-ordered identifiers (API guide: Conventions): `rel_` + a
  * ULID-shaped body (48-bit millisecond time + 80 random bits, Crockford
  * base32). Sorting by id sorts by creation time, which keyset pagination uses.
  * Written here rather than imported because the maintained `ulid` package is
@@ -24,7 +24,13 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   return `${prefix}_${time}${body}`;
 }
 
-const ID_SHAPE = /^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$/;
+const ID_BODY = '[0-9A-HJKMNP-TV-Z]{26}';
+const ID_SHAPE = new RegExp(`^[a-z]{2,4}_${ID_BODY}$`);
+
+/** The whole shape of one kind of id, for validators (`@Matches(idPattern('trk'))`). */
+export function idPattern(prefix: IdPrefix): RegExp {
+  return new RegExp(`^${prefix}_${ID_BODY}$`);
+}
 
 /** True when `value` has the shape of an id with this prefix (cheap pre-check before a lookup). */
 export function looksLikeId(prefix: IdPrefix, value: string): boolean {

@@ -1,4 +1,4 @@
-// Fault: SIGTERM while requests and uploads are in flight (API.md §4, §10).
+// Fault: SIGTERM while requests and uploads are in flight (API guide: Uploads and the distribution rules, Operations).
 // The API process gets SIGTERM with, in flight:
 // - a JSON request whose body is still arriving → it completes with 201 and its row exists;
 // - an upload whose body is still arriving → it completes with 201 and the file is stored;
@@ -25,7 +25,7 @@ describe('SIGTERM during requests and uploads', () => {
   let api: ApiProcess;
   let org: Organization;
   let uploadDir: string;
-  // What the scenario observed; each test below checks one promise of API.md.
+  // What the scenario observed; each test below checks one promise of the API guide.
   let late: Outcome;
   let jsonResponse: SlowResponse;
   let uploadResponse: SlowResponse;

@@ -1,4 +1,4 @@
-// Fault: the PostgreSQL cluster restarts under load (API.md §10, issue 11).
+// Fault: the PostgreSQL cluster restarts under load (API guide: Operations, issue 11).
 // A steady stream of POST /v1/releases and GETs runs against one API process
 // while the cluster is stopped (fast shutdown: sessions are cut) and started
 // again a few seconds later. During the outage every request fails fast with a

@@ -1,5 +1,5 @@
 // Two API processes on one database and one Redis, as two replicas behind a
-// load balancer (API.md §1, §7, §8): a client spreading its requests over
+// load balancer (API guide: Authentication, Idempotency, Rate limits): a client spreading its requests over
 // both gets one rate-limit budget, not two; one Idempotency-Key sent to both
 // has one side effect; a key revoked on one is refused by the other within 1 s.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -86,7 +86,7 @@ describe('Two API instances sharing PostgreSQL and Redis', () => {
     expect(originals).toHaveLength(1);
     const others = concurrent.filter((o) => o !== originals[0]);
     for (const o of others) {
-      // Either the replay of the original, or 409 while it was still in flight (API.md §7).
+      // Either the replay of the original, or 409 while it was still in flight (API guide: Idempotency).
       const replayed = o.status === 201 && o.headers?.get('idempotent-replayed') === 'true' && o.text === originals[0].text;
       if (!replayed && o.status !== 409) throw new Error(`unexpected duplicate outcome:\n${summarize(concurrent)}`);
     }

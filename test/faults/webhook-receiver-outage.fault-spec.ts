@@ -1,4 +1,4 @@
-// Fault: the webhook receiver is down for a while, then comes back (API.md §5).
+// Fault: the webhook receiver is down for a while, then comes back (API guide: Webhooks).
 // Releases are created while the receiver's port refuses connections; a
 // separate worker process (`node dist/worker.js`) keeps retrying on the
 // schedule; once the receiver is back, every event reaches it — each

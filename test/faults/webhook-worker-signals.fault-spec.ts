@@ -1,4 +1,4 @@
-// Faults on a delivery worker process (`node dist/worker.js`, API.md §5, §10).
+// Faults on a delivery worker process (`node dist/worker.js`, API guide: Webhooks, Operations).
 //
 // SIGTERM mid-delivery: the worker finishes the attempts in flight, records
 // them, and exits 0.

@@ -1,4 +1,4 @@
-// What every error answer must look like (API.md §0, RFC 9457): checked as a
+// What every error answer must look like (API guide: Conventions, RFC 9457): checked as a
 // list of violations rather than thrown, so a fuzzer can gather every broken
 // answer of a run before failing.
 /** What the checks need of an answer: supertest's Response and raw-http's RawAnswer both have it. */

@@ -5,7 +5,7 @@
 import type { TestApp } from './test-app';
 
 export interface FingerprintOptions {
-  /** Tables that refusals legitimately write (the audit trail records every refusal, API.md §9). */
+  /** Tables that refusals legitimately write (the audit trail records every refusal, API guide: Audit trail). */
   exclude?: readonly string[];
   /** Columns written in the background, whatever the request's outcome (table → columns). */
   volatile?: Readonly<Record<string, readonly string[]>>;

@@ -753,7 +753,7 @@ export type components = {
             /** @example Distributor sync */
             name: string;
             /**
-             * @description Require RFC 9421 signed requests from this key and every token issued from it (API.md §1b). hmac-sha256: the response carries a signingSecret, once. ed25519: send signingPublicKey.
+             * @description Require RFC 9421 signed requests from this key and every token issued from it (API guide: Signed requests). hmac-sha256: the response carries a signingSecret, once. ed25519: send signingPublicKey.
              * @enum {string}
              */
             requireSignedRequests?: "hmac-sha256" | "ed25519";
@@ -3374,9 +3374,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept. On a signed request (API.md §1b) it covers the whole multipart body instead; a mismatch is then 401. */
+                /** @description RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept. On a signed request (API guide: Signed requests) it covers the whole multipart body instead; a mismatch is then 401. */
                 "Content-Digest"?: string;
-                /** @description Replays the first response for the same form fields and file (API.md §7). */
+                /** @description Replays the first response for the same form fields and file (API guide: Idempotency). */
                 "Idempotency-Key"?: string;
             };
             path?: never;

@@ -52,7 +52,7 @@ export interface RetryEvent {
   idempotencyKey?: string;
 }
 
-/** Methods whose requests carry an Idempotency-Key (API.md §7): the client adds one, so their retries are safe. */
+/** Methods whose requests carry an Idempotency-Key (API guide: Idempotency): the client adds one, so their retries are safe. */
 const KEYED_METHODS = new Set(['POST', 'PATCH']);
 const IN_USE = /#idempotency-key-in-use$/;
 

@@ -109,7 +109,7 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
 }
 
 /**
- * What the key's request signatures are verified with (API.md §1b), from the
+ * What the key's request signatures are verified with (API guide: Signed requests), from the
  * row already at hand, so verification costs no extra query. A database
  * CHECK keeps the algorithm and its material together.
  */

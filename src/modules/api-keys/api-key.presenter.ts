@@ -3,7 +3,7 @@ import type { JsonWebKey } from 'node:crypto';
 import type { ApiKey } from '../../generated/prisma/client';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../platform/auth/signatures/signing-keys';
 
-/** The public shape of a key (API.md §2). Never contains the secret or its hash. */
+/** The public shape of a key (API guide: API keys and rotation). Never contains the secret or its hash. */
 export class ApiKeyView {
   @ApiProperty({ example: 'key_01JF3Z…' }) id: string;
   @ApiProperty() name: string;

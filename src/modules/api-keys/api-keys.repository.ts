@@ -14,7 +14,7 @@ export interface NewApiKeyRow {
   expiresAt: Date | null;
   rotatedFromId?: string | null;
   createdById?: string | null;
-  /** Signed requests (API.md §1b): the algorithm and its material, sealed secret or public JWK. */
+  /** Signed requests (API guide: Signed requests): the algorithm and its material, sealed secret or public JWK. */
   signatureAlg?: string | null;
   signingSecretSealed?: string | null;
   signingPublicKey?: Prisma.InputJsonObject;

@@ -34,7 +34,7 @@ export interface RevokeAllResult {
   keyIds: string[];
 }
 
-/** A key's signed-request requirement as issued (API.md §1b); an HMAC secret is made at issue time. */
+/** A key's signed-request requirement as issued (API guide: Signed requests); an HMAC secret is made at issue time. */
 type SigningSpec = { alg: 'hmac-sha256' } | { alg: 'ed25519'; publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string } };
 
 interface KeySpec {
@@ -118,7 +118,7 @@ export class ApiKeysService {
 
   /**
    * A new key with the same name, scopes and IPs; the old one keeps working
-   * for the grace period, then stops (API.md §2). Rotating hands out a working
+   * for the grace period, then stops (API guide: API keys and rotation). Rotating hands out a working
    * secret, so the caller must hold every scope of the key it rotates.
    * The signing requirement carries over: an hmac-sha256 key gets a new
    * signing secret with its new key (returned once; the old key keeps its own
@@ -339,7 +339,7 @@ function parsedRanges(cidrs: string[]): IpRange[] {
   return parsed.ranges;
 }
 
-/** The requested signing requirement, or field errors when it is inconsistent (API.md §1b, §2). */
+/** The requested signing requirement, or field errors when it is inconsistent (API guide: Signed requests, API keys and rotation). */
 function signingSpecOf(dto: CreateApiKeyDto, errors: FieldError[]): SigningSpec | undefined {
   const alg = dto.requireSignedRequests ?? undefined;
   const publicKey = dto.signingPublicKey ?? undefined;

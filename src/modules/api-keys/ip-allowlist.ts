@@ -1,4 +1,4 @@
-// Per-key IP allowlists (API.md §2 `allowedIps`): parsing, canonical form and
+// Per-key IP allowlists (API guide: API keys and rotation `allowedIps`): parsing, canonical form and
 // membership. Parsing and matching are ipaddr.js's; this file adds the
 // strictness an access-control list needs on top of it.
 //

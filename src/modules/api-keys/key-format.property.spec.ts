@@ -1,4 +1,4 @@
-// Properties of the API key format (API.md §1): every generated key parses,
+// Properties of the API key format (API guide: Authentication): every generated key parses,
 // any one-character change is caught by the CRC32 checksum (offline, before
 // any database lookup), and parsing never throws whatever a client sends.
 import fc from 'fast-check';

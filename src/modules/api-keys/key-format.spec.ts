@@ -68,11 +68,11 @@ describe('generateApiKey', () => {
     expect(parseApiKey(key)).toEqual({ mode, lookupPrefix: key.slice(0, 'mpk_live_'.length + 6) });
   });
 
-  it('carries at least 160 bits of randomness (API.md §1)', () => {
+  it('carries at least 160 bits of randomness (API guide: Authentication)', () => {
     expect(BASE62_ALPHABET).toHaveLength(62);
     expect(new Set(BASE62_ALPHABET).size).toBe(62);
     expect(KEY_RANDOM_LENGTH * Math.log2(62)).toBeGreaterThanOrEqual(160);
-    // The lookup prefix is public: what stays secret must still be ≥ 160 bits (API.md §1).
+    // The lookup prefix is public: what stays secret must still be ≥ 160 bits (API guide: Authentication).
     const key = generateApiKey('live');
     const lookupPrefix = parseApiKey(key)!.lookupPrefix;
     const secretRandomChars = KEY_RANDOM_LENGTH - (lookupPrefix.length - 'mpk_live_'.length);

@@ -1,4 +1,4 @@
-// API key format, API.md §1: `mpk_live_<random><checksum>` / `mpk_test_<random><checksum>`.
+// API key format, API guide: Authentication: `mpk_live_<random><checksum>` / `mpk_test_<random><checksum>`.
 //
 //   mpk_live_ 7Hq2…(34 base62 chars)… 3fZ9aQ
 //   └ prefix ┘└──── random part ────┘└ CRC ┘
@@ -14,12 +14,12 @@
 //   scanners and clients reject a mistyped or truncated key offline, and lets
 //   the server drop junk before any database lookup — the scheme GitHub uses
 //   for its token formats.
-// - Storage: only HMAC-SHA-256(pepper, key) (API.md §1), so a leaked table
+// - Storage: only HMAC-SHA-256(pepper, key) (API guide: Authentication), so a leaked table
 //   cannot be brute-forced without the server's pepper too.
 //
 // Lookup prefix: `mpk_live_` plus the first 6 random characters, e.g.
 // `mpk_live_AbC123`. It is stored in clear as the non-unique lookup index and
-// shown to users (API.md §2 `prefix`) so they can tell their keys apart. It
+// shown to users (API guide: API keys and rotation `prefix`) so they can tell their keys apart. It
 // reveals 6 · log2(62) ≈ 35.7 bits; the other 28 random characters
 // (≈ 166.7 bits) stay secret, above the contract's 160 bits and far above the
 // 128-bit floor for brute-force resistance (NIST SP 800-57 security strength).
@@ -92,7 +92,7 @@ export function parseApiKey(candidate: string): { mode: KeyMode; lookupPrefix: s
   return { mode, lookupPrefix: `mpk_${mode}_${match[2].slice(0, LOOKUP_PREFIX_RANDOM_LENGTH)}` };
 }
 
-/** HMAC-SHA-256(pepper, key): the only form of a key that is stored (API.md §1). */
+/** HMAC-SHA-256(pepper, key): the only form of a key that is stored (API guide: Authentication). */
 // Node re-imports a Buffer HMAC key on every createHmac call (~11 µs, measured
 // at 8 % of an authenticated GET); a KeyObject made once costs ~1.6 µs.
 const pepperKeys = new WeakMap<Buffer, KeyObject>();

@@ -3,7 +3,7 @@ import type { ApiKey } from '../../generated/prisma/client';
 /**
  * A per-process cache of key rows, so authentication does not cost a query per
  * request. Entries live at most TTL_MS: a key revoked or expired on another
- * instance stops working here within that time (API.md §1 allows ≤ 1 s);
+ * instance stops working here within that time (API guide: Authentication allows ≤ 1 s);
  * changes made by this process evict at once.
  */
 export const KEY_STATE_TTL_MS = 750;

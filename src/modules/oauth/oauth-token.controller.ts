@@ -63,7 +63,7 @@ export class OAuthTokenController {
     // The route is public, but once the client is known the issuance is audited
     // as that key's, in its organization's trail.
     attachPrincipal(req, principal);
-    // API.md §1b: a key that requires signed requests signs its token requests
+    // API guide: Signed requests: a key that requires signed requests signs its token requests
     // too (a refusal is the signature's 401 problem+json, not an OAuth error).
     if (principal.signing) await this.signatures.verify(req, { ...principal, signing: principal.signing });
     return this.tokens.issue(principal, request.scope);

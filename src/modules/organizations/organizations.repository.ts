@@ -3,7 +3,7 @@ import type { Organization } from '../../generated/prisma/client';
 import { Db } from '../../platform/database/db';
 import { newId } from '../../platform/ids';
 
-/** Organizations are created only from the CLI (API.md §2: no unauthenticated endpoint creates them). */
+/** Organizations are created only from the CLI (API guide: API keys and rotation: no unauthenticated endpoint creates them). */
 export const ORGANIZATION_NAME_MAX = 200;
 
 @Injectable()

@@ -36,7 +36,7 @@ export class CallbackUnauthenticated extends DomainError {
 const MAX_WEBHOOK_ID = 255;
 
 /**
- * Inbound partner callbacks (API.md §6), in this order:
+ * Inbound partner callbacks (API guide: Partner callbacks), in this order:
  * 1. authenticate — the partner's secret (or, during a rotation's grace
  *    period, its previous one) verifies the Standard Webhooks
  *    signature over the raw body, timestamp within ±5 minutes, constant-time

@@ -5,7 +5,7 @@ import { PartnerCallbacksService } from './partner-callbacks.service';
 import { PartnersRepository } from './partners.repository';
 import { PartnersService } from './partners.service';
 
-/** Delivery partners and their signed status callbacks (API.md §6). SecretBox and PrismaService are global. */
+/** Delivery partners and their signed status callbacks (API guide: Partner callbacks). SecretBox and PrismaService are global. */
 @Module({
   imports: [ReleasesModule],
   controllers: [PartnerCallbacksController],

@@ -16,7 +16,7 @@ export function partnerSecretContext(partnerId: string): string {
   return `partner-secret:${partnerId}`;
 }
 
-/** Partners are created by operators (CLI `partner:create`), never over HTTP (API.md §6). */
+/** Partners are created by operators (CLI `partner:create`), never over HTTP (API guide: Partner callbacks). */
 @Injectable()
 export class PartnersService {
   constructor(

@@ -12,7 +12,7 @@ import {
   nextStatuses,
 } from './release-lifecycle';
 
-// API.md §3, written out as the full list of legal edges.
+// API guide: Releases and their lifecycle, written out as the full list of legal edges.
 const LEGAL: Array<[ReleaseStatus, ReleaseStatus]> = [
   ['draft', 'submitted'],
   ['submitted', 'approved'],

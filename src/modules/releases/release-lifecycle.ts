@@ -1,4 +1,4 @@
-// The release lifecycle (API.md §3), in one place and free of Nest and Prisma:
+// The release lifecycle (API guide: Releases and their lifecycle), in one place and free of Nest and Prisma:
 //
 //   draft → submitted → approved → live → taken_down
 //           submitted → rejected → draft

@@ -6,7 +6,7 @@ import { TracksController } from './tracks.controller';
 import { TracksRepository } from './tracks.repository';
 import { TracksService } from './tracks.service';
 
-/** Releases, their tracks and lifecycle (API.md §3). PrismaService and OutboxWriter come from global modules. */
+/** Releases, their tracks and lifecycle (API guide: Releases and their lifecycle). PrismaService and OutboxWriter come from global modules. */
 @Module({
   controllers: [ReleasesController, TracksController],
   providers: [ReleasesRepository, ReleasesService, TracksRepository, TracksService],

@@ -17,7 +17,7 @@ import { UpdateTrackDto } from './dto/update-track.dto';
 import { TrackView } from './release.presenter';
 import { TracksService } from './tracks.service';
 
-/** Tracks of a release (API.md §3). Changes need a draft release and bump its version/ETag. */
+/** Tracks of a release (API guide: Releases and their lifecycle). Changes need a draft release and bump its version/ETag. */
 @ApiTags('releases')
 @ApiNotFoundResponse({ description: 'No such release or track in your organization.' })
 @Controller('v1/releases/:releaseId/tracks')

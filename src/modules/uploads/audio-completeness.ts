@@ -2,7 +2,7 @@
 // much audio it really holds. Headers are claims: a WAV cut in transit still
 // says 10 s in its `data` chunk, a FLAC whose frames were lost still counts
 // every sample in STREAMINFO, and music-metadata (header only) believes them.
-// Duration is measured here from what is present instead (API.md §4), and a
+// Duration is measured here from what is present instead (API guide: Uploads and the distribution rules), and a
 // file that holds less than it declares is `truncated`.
 //
 // Written here rather than taken from a package: music-metadata reads headers

@@ -1,5 +1,5 @@
 // Decides what an uploaded file is from its bytes, never from its name or
-// declared type (API.md §4): `file-type` sniffs the container from the magic
+// declared type (API guide: Uploads and the distribution rules): `file-type` sniffs the container from the magic
 // numbers, then `music-metadata` reads the header for codec, sample rate, bit
 // depth, channels and duration. Both are ESM-only packages; the compiled app
 // (CommonJS on Node 24) and Jest load them through require(esm).

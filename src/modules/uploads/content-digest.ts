@@ -3,7 +3,7 @@
 //   Content-Digest: sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:
 //
 // The field is an RFC 8941 Dictionary whose members are Byte Sequences
-// (`:base64:`), optionally with parameters. API.md §4 defines it here as the
+// (`:base64:`), optionally with parameters. API guide: Uploads and the distribution rules defines it here as the
 // digest of the uploaded file, and only `sha-256` is supported: a field that
 // carries no sha-256 member cannot be verified, so it is refused rather than
 // silently ignored (RFC 9530 §4 lets a server say what it wants through

@@ -1,4 +1,4 @@
-// What stores and aggregators accept as a master recording (API.md §4), as a
+// What stores and aggregators accept as a master recording (API guide: Uploads and the distribution rules), as a
 // plain function of the measured format. An upload that breaks any rule is
 // kept but `rejected`, with every broken rule listed, so the client fixes all
 // of them in one go.

@@ -7,7 +7,7 @@ import { TrackView } from '../releases/release.presenter';
 import { AttachAudioDto } from './dto/attach-audio.dto';
 import { TrackAudioService } from './track-audio.service';
 
-/** A track's audio upload (API.md §3). A change of the track, so of its draft release. */
+/** A track's audio upload (API guide: Releases and their lifecycle). A change of the track, so of its draft release. */
 @ApiTags('releases')
 @ApiNotFoundResponse({ description: 'No such release, track or upload in your organization.' })
 @ApiConflictResponse({ description: 'The release is not a draft, or (PUT) the upload is already the audio of another track (upload-already-attached).' })

@@ -4,7 +4,7 @@ import { TracksService } from '../releases/tracks.service';
 import { UploadsService } from './uploads.service';
 
 /**
- * A track's audio (API.md §3 `PUT /v1/releases/:id/tracks/:trackId/audio`):
+ * A track's audio (API guide: Releases and their lifecycle `PUT /v1/releases/:id/tracks/:trackId/audio`):
  * only an accepted upload of the same organization that no other track
  * uses, only on a draft. The
  * track change itself (release lock, version bump, `track.updated`) is

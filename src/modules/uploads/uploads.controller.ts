@@ -76,8 +76,8 @@ export class UploadsController {
   @ApiOperation({ summary: 'Upload audio (streamed; the type, format and distribution status are decided from the bytes).' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: UPLOAD_FORM_SCHEMA })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Replays the first response for the same form fields and file (API.md §7).' })
-  @ApiHeader({ name: 'Content-Digest', required: false, description: 'RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept. On a signed request (API.md §1b) it covers the whole multipart body instead; a mismatch is then 401.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Replays the first response for the same form fields and file (API guide: Idempotency).' })
+  @ApiHeader({ name: 'Content-Digest', required: false, description: 'RFC 9530 sha-256 of the file, e.g. sha-256=:<base64>:; a mismatch is 422 and nothing is kept. On a signed request (API guide: Signed requests) it covers the whole multipart body instead; a mismatch is then 401.' })
   @ApiCreatedResponse({ type: UploadView, description: 'Stored, accepted or rejected (with every reason in problems); Location names it.' })
   @ApiBadRequestResponse({ description: 'No file part, a second file, an unknown part, a malformed multipart body or Content-Digest, or an interrupted upload.' })
   @ApiPayloadTooLargeResponse({ description: 'The file is larger than UPLOAD_MAX_BYTES.' })
@@ -95,8 +95,8 @@ export class UploadsController {
       file,
       trackId: dto.trackId,
       // A signed request's Content-Digest covers the whole multipart body and was
-      // checked against the streamed bytes by the signature guard (API.md §1b);
-      // an unsigned one's is the file's own digest (API.md §4).
+      // checked against the streamed bytes by the signature guard (API guide: Signed requests);
+      // an unsigned one's is the file's own digest (API guide: Uploads and the distribution rules).
       contentDigest: contentDigestIsOfSignedBody(req) ? undefined : contentDigest,
     });
     res.location(`/v1/uploads/${upload.id}`);

@@ -17,7 +17,7 @@ import { UploadsService } from './uploads.service';
 const STALE_TEMP_FILE_MS = 60 * 60 * 1000;
 
 /**
- * Audio uploads (API.md §4), and attaching them to tracks (§3). Multer gets a
+ * Audio uploads (API guide: Uploads and the distribution rules), and attaching them to tracks (§3). Multer gets a
  * streaming engine that writes into the configured UploadStorage, and the
  * limits: one file of at most UPLOAD_MAX_BYTES (413 beyond), one small text
  * part (`trackId`), nothing else. PrismaService and OutboxWriter come from

@@ -38,14 +38,14 @@ export interface NewUploadRequest {
 type ReceivedAudio = Extract<AudioInspection, { kind: 'audio' }>;
 
 /**
- * Upload rules (API.md §4). A received file — already staged in storage,
+ * Upload rules (API guide: Uploads and the distribution rules). A received file — already staged in storage,
  * hashed and inspected while it streamed (streaming-upload-engine.ts) — is
  * checked: emptiness, digest, type from the bytes, header. Only then is the
  * staged object committed (the local file renamed into place, the multipart
  * upload completed: I/O that never runs while a transaction is held) and the
  * request's transaction opened (RequestTransaction.commit): the
  * Idempotency-Key claim — fingerprinted by the form fields and the file's
- * SHA-256 (API.md §7) — the trackId check, the row, its outbox event, the
+ * SHA-256 (API guide: Idempotency) — the trackId check, the row, its outbox event, the
  * stored response and the audit event commit together. A refused file is
  * discarded before it ever becomes an object; a transaction that does not
  * commit (an unknown trackId, a replay, a reused key) deletes the object it
@@ -71,7 +71,7 @@ export class UploadsService {
       const audio = this.checkReceived(file, this.expectedDigest(request.contentDigest));
       const trackId = request.trackId ?? null;
       const id = file.uploadId;
-      // API.md §7: for uploads, the fingerprint covers the form fields and the file's SHA-256.
+      // API guide: Idempotency: for uploads, the fingerprint covers the form fields and the file's SHA-256.
       const fingerprint = { body: { fields: trackId === null ? {} : { trackId }, sha256: file.sha256 } };
       await file.staged.commit();
       return await this.requests.commit(
@@ -89,7 +89,7 @@ export class UploadsService {
     }
   }
 
-  /** The checks of API.md §4 on what the engine measured, in order: emptiness, Content-Digest, type from the bytes, header. */
+  /** The checks of API guide: Uploads and the distribution rules on what the engine measured, in order: emptiness, Content-Digest, type from the bytes, header. */
   private checkReceived(file: ReceivedFile, expectedDigest: Buffer | undefined): ReceivedAudio {
     if (file.size === 0) {
       throw new Unprocessable('The file is empty.', [{ field: 'file', message: 'file has no bytes' }], { type: problemType('empty-file') });
@@ -198,7 +198,7 @@ export class UploadsService {
   }
 
   /**
-   * For attaching to track `trackId` (API.md §3): the upload must be one of
+   * For attaching to track `trackId` (API guide: Releases and their lifecycle): the upload must be one of
    * this organization's (404 otherwise, as for any other resource of another
    * organization), accepted (422 naming its problems otherwise) and not the
    * audio of another track (409: a master belongs to one recording). Call it

@@ -1,4 +1,4 @@
-// Properties of the SSRF policy (API.md §5), with the production defaults
+// Properties of the SSRF policy (API guide: Webhooks), with the production defaults
 // (https only, no private targets): an internal, reserved or metadata IPv4
 // address is refused however the URL spells it — dotted, decimal, hex, octal,
 // shortened, percent-encoded, full-width, or inside IPv4-mapped, SIIT, NAT64

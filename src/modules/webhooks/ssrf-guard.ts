@@ -1,4 +1,4 @@
-// SSRF policy for webhook URLs (API.md §5): pure classification of URLs and
+// SSRF policy for webhook URLs (API guide: Webhooks): pure classification of URLs and
 // IP addresses, no I/O. The resolver (webhook-target-resolver.ts) applies it
 // to every address a host resolves to, at creation and before every attempt.
 //

@@ -12,7 +12,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export const SECRET_PREFIX = 'whsec_';
 /** The spec recommends 24–64 random bytes; 32 is one SHA-256 block's worth of key. */
 const SECRET_BYTES = 32;
-/** ±5 minutes, the spec's (and API.md §6's) replay window. */
+/** ±5 minutes, the spec's (and API guide: Partner callbacks's) replay window. */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
 /** A new `whsec_<base64 of 32 random bytes>` secret. */

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '../../generated/prisma/client';
 
-/** An endpoint as clients see it (API.md §5): never the secret, sealed or not. */
+/** An endpoint as clients see it (API guide: Webhooks): never the secret, sealed or not. */
 export class WebhookEndpointView {
   @ApiProperty({ example: 'we_01JF3Z…' }) id: string;
   @ApiProperty() url: string;

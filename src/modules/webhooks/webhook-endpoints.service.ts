@@ -26,7 +26,7 @@ import { EndpointChanges, WebhookEndpointsRepository } from './webhook-endpoints
 export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
 
 /**
- * Endpoint management (API.md §5). URLs pass the SSRF check, DNS included,
+ * Endpoint management (API guide: Webhooks). URLs pass the SSRF check, DNS included,
  * before anything is written; the delivery worker checks again before every
  * attempt, because what a name resolves to can change after creation. (The
  * request-wide transaction is already open during that lookup, so it is

@@ -6,7 +6,7 @@ import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookMessagesController } from './webhook-messages.controller';
 
-/** Webhook endpoints and the delivery log (API.md §5), plus the in-process delivery workers. */
+/** Webhook endpoints and the delivery log (API guide: Webhooks), plus the in-process delivery workers. */
 @Module({
   imports: [WebhookDeliveryModule.forRoot(), RequestTransactionModule],
   controllers: [WebhookEndpointsController, WebhookMessagesController],

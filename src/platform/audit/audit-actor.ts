@@ -1,5 +1,5 @@
 /**
- * Who an audit event names (API.md §9). Most requests carry an AuthPrincipal
+ * Who an audit event names (API guide: Audit trail). Most requests carry an AuthPrincipal
  * set by the auth guard. A @Public route that authenticates its caller itself
  * — a partner callback checks its Standard Webhooks signature in the service —
  * names that caller with setAuditActor, so the request is audited in the

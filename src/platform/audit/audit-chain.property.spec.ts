@@ -1,4 +1,4 @@
-// Properties of the audit hash chain (API.md §9): any chain built with
+// Properties of the audit hash chain (API guide: Audit trail): any chain built with
 // chainHash verifies, and changing any one field of any one event — content,
 // position or link — is caught, naming that event (or, for a consistently
 // re-hashed forgery, the next one).

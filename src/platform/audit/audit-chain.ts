@@ -1,5 +1,5 @@
 /**
- * The audit hash chain (API.md §9), pure: per organization, in `seq` order,
+ * The audit hash chain (API guide: Audit trail), pure: per organization, in `seq` order,
  * starting from GENESIS_HASH, each event's `hash` covers the previous one's
  * and the canonical JSON of the event (RFC 8785, JCS, via the `canonicalize`
  * package, so any verifier in any language can recompute it).

@@ -1,5 +1,5 @@
 /**
- * What an audit event says about a request (API.md §9), built from the
+ * What an audit event says about a request (API guide: Audit trail), built from the
  * request only through allowlists: body values are recorded for the fields
  * named below and nothing else (other fields appear by name only), so a new
  * secret-bearing field can never leak into the trail by default.

@@ -20,7 +20,7 @@ export interface RouteAudit {
 const DENIAL_ACTIONS: Record<number, string> = { 401: 'auth.authenticate', 403: 'auth.authorize', 429: 'request.throttle' };
 
 /**
- * The one place a request becomes its audit event (API.md §9), exactly once:
+ * The one place a request becomes its audit event (API guide: Audit trail), exactly once:
  * a request that succeeds is recorded by the pipeline (in its transaction,
  * with its change), one that fails is recorded by the error filter. Which of
  * the two happens is decided by the outcome itself, so no flag has to say

@@ -30,7 +30,7 @@ export class Unauthenticated extends DomainError {
   }
 }
 
-/** 403 naming what is missing (API.md §1); never used to hide other tenants' data (that is 404). */
+/** 403 naming what is missing (API guide: Authentication); never used to hide other tenants' data (that is 404). */
 export class Forbidden extends DomainError {
   constructor(
     detail: string,

@@ -11,7 +11,7 @@ import { PassportNames } from './passport-names';
 import { attachPrincipal, type AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
-/** Query parameters that look like credentials: refused outright (API.md §1), never logged in clear. */
+/** Query parameters that look like credentials: refused outright (API guide: Authentication), never logged in clear. */
 const QUERY_CREDENTIAL = /^(api[_-]?key|x-api-key|key|access[_-]?token|token|client[_-]?secret|authorization|jwt)$/i;
 
 /** Maps passport-jwt's `info` (jsonwebtoken's errors) to a reason a client can act on. */
@@ -39,7 +39,7 @@ function jwtPassportGuard(strategy: string): CanActivate {
  * passport-jwt; either establishes the principal.
  * Each failed authentication (401) draws on the client address's `auth` rate
  * limit, and an address that has used it up gets 429 before its credential is
- * even looked at (API.md §8; see AuthAttemptLimiter).
+ * even looked at (API guide: Rate limits; see AuthAttemptLimiter).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {

@@ -9,7 +9,7 @@ import type { AuthPrincipal } from './principal';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, TokenSigner, isAccessTokenClaims } from './token-signer';
 
 /**
- * `Authorization: Bearer <jwt>` (API.md §1, RFC 9068). passport-jwt verifies
+ * `Authorization: Bearer <jwt>` (API guide: Authentication, RFC 9068). passport-jwt verifies
  * with the algorithm, issuer and audience pinned, so `alg: none` and HS256
  * signed with our public key never verify; the key is chosen by `kid` among
  * the published ones. After the signature, the key the token came from must

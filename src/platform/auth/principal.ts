@@ -16,7 +16,7 @@ export interface AuthPrincipal {
   /** The token's `jti` when credential is 'token'. */
   tokenId?: string;
   /**
-   * Set when the key requires signed requests (API.md §1b), for the key and
+   * Set when the key requires signed requests (API guide: Signed requests), for the key and
    * every token issued from it; RequestSignatureGuard verifies against it.
    */
   signing?: SigningRequirement;

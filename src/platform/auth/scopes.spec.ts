@@ -1,7 +1,7 @@
 import { isScope, missingScopes, SCOPES } from './scopes';
 
 describe('scopes', () => {
-  it('are exactly the ten of API.md §1', () => {
+  it('are exactly the ten of API guide: Authentication', () => {
     expect([...SCOPES].sort()).toEqual(
       [
         'releases:read',

@@ -1,4 +1,4 @@
-/** The scopes of API.md §1. There is deliberately no wildcard. */
+/** The scopes of API guide: Authentication. There is deliberately no wildcard. */
 export const SCOPES = [
   'releases:read',
   'releases:write',

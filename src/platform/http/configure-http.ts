@@ -40,7 +40,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   if (requestLogs) app.use(requestLogs);
   app.use(singleHostHeader);
   const headers = securityHeaders({
-    // HSTS only means something over TLS (API.md §0).
+    // HSTS only means something over TLS (API guide: Conventions).
     strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
     contentSecurityPolicy: {
       directives: {
@@ -92,7 +92,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       extended: false,
       limit: '8kb',
       parameterLimit: 20,
-      // A signed token request's Content-Digest is checked against these bytes (API.md §1b).
+      // A signed token request's Content-Digest is checked against these bytes (API guide: Signed requests).
       verify: (req, _res, buf) => {
         assertUtf8(buf);
         (req as { rawBody?: Buffer }).rawBody = buf;

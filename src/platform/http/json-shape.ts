@@ -11,7 +11,7 @@ import { BadRequest } from '../errors/domain-errors';
  * - U+0000 in the body or the query (PostgreSQL text cannot hold it; it only
  *   ever arrives to smuggle or to crash; in a path it reaches an id lookup,
  *   which finds nothing);
- * - `__proto__`, `constructor` and `prototype` as keys (API.md §0 refuses
+ * - `__proto__`, `constructor` and `prototype` as keys (API guide: Conventions refuses
  *   unknown properties; these three are the ones that can reach prototypes).
  * Iterative on purpose: the check itself must not recurse on hostile input.
  */

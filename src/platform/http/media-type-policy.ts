@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { UnsupportedMediaType } from '../errors/domain-errors';
 
 /**
- * Which body media types a request may carry (API.md §0: otherwise 415).
+ * Which body media types a request may carry (API guide: Conventions: otherwise 415).
  * JSON everywhere; form encoding only where OAuth requires it (RFC 6749 §4.4.2);
  * multipart only on the upload endpoint. Checked before any body is parsed.
  */

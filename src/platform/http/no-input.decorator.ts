@@ -5,7 +5,7 @@ import { BadRequest } from '../errors/domain-errors';
 /**
  * For a route that takes no body: a body, if sent, must be an empty JSON
  * object. Routes with a DTO refuse unknown properties through the
- * ValidationPipe (API.md §0: no mass assignment); a route without one would
+ * ValidationPipe (API guide: Conventions: no mass assignment); a route without one would
  * otherwise accept anything silently, e.g. `{"status":"approved"}` on submit.
  * Declared as a parameter (`@NoInput() _input: void`) so it runs where DTO
  * validation runs, after authentication and scopes. Not a @Body(), so the

@@ -1,4 +1,4 @@
-// Properties of keyset-pagination cursors (API.md §0): a cursor round-trips
+// Properties of keyset-pagination cursors (API guide: Conventions): a cursor round-trips
 // the id it was made from, fits the query's 200-character bound, and any other
 // string is either one we could have issued or the documented 400 — never an
 // unhandled error (which would be a 500).

@@ -5,7 +5,7 @@ import { BadRequest } from '../errors/domain-errors';
 import { isResourceId } from '../ids';
 
 /**
- * Keyset pagination (API.md §0): newest first by id (ids are time-ordered),
+ * Keyset pagination (API guide: Conventions): newest first by id (ids are time-ordered),
  * `cursor` = the last id of the previous page, opaque to clients. Rows
  * inserted meanwhile sort before the cursor, so a walk never repeats or skips
  * a row that existed when it started.

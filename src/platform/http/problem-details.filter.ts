@@ -20,7 +20,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
   private lastUnavailableLog = 0;
 
-  /** With an auditor, every failed request the trail keeps is recorded here (API.md §9): the pipeline records only successes. */
+  /** With an auditor, every failed request the trail keeps is recorded here (API guide: Audit trail): the pipeline records only successes. */
   constructor(
     private readonly auditor?: RequestAuditor,
     private readonly metrics?: Metrics,

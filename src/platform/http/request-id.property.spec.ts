@@ -1,4 +1,4 @@
-// Properties of X-Request-Id handling (API.md §0): a sane incoming id is echoed
+// Properties of X-Request-Id handling (API guide: Conventions): a sane incoming id is echoed
 // unchanged, anything else is replaced by a fresh one, and what comes out is
 // always safe to put in a log line or a response header.
 import fc from 'fast-check';

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { containsSecretShape } from '../audit/secret-shapes';
 
 /**
- * Echo a sane incoming X-Request-Id, else mint one (API.md §0). "Sane" is
+ * Echo a sane incoming X-Request-Id, else mint one (API guide: Conventions). "Sane" is
  * bounded and limited to token characters so a client cannot inject log lines
  * or oversized values through it.
  */

@@ -3,7 +3,7 @@ import { BadRequest, FieldError } from '../errors/domain-errors';
 
 /**
  * DTO validation for every route: unknown properties are refused rather than
- * stripped (no mass assignment, API.md §0), and each failure names its field
+ * stripped (no mass assignment, API guide: Conventions), and each failure names its field
  * with a dotted path (`contributors.0.role`).
  */
 export function createValidationPipe(): ValidationPipe {

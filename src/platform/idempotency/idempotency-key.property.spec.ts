@@ -1,4 +1,4 @@
-// Properties of Idempotency-Key parsing (API.md §7; IETF
+// Properties of Idempotency-Key parsing (API guide: Idempotency; IETF
 // httpapi-idempotency-key-header, RFC 8941 §3.3.3 sf-string): never throws,
 // accepts 1–255 printable ASCII characters in the bare and the quoted form
 // and yields the same key from both, refuses everything else.

@@ -1,6 +1,6 @@
 /**
  * The Idempotency-Key header (IETF httpapi-idempotency-key-header draft,
- * Stripe's semantics; API.md §7), pure. Both the draft's RFC 8941 sf-string
+ * Stripe's semantics; API guide: Idempotency), pure. Both the draft's RFC 8941 sf-string
  * form (`"8e03…"`) and Stripe's bare form (`8e03…`) are accepted; the key is
  * 1–255 printable ASCII characters.
  */

@@ -3,7 +3,7 @@ import { Db } from '../database/db';
 import { SecretBox } from '../crypto/secret-box';
 import { Conflict, Unprocessable, problemType } from '../errors/domain-errors';
 
-/** How long a stored response is replayed (API.md §7). */
+/** How long a stored response is replayed (API guide: Idempotency). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 export interface IdempotencyScope {
@@ -46,7 +46,7 @@ function reused(): Unprocessable {
 
 /**
  * Idempotency records in Postgres, so every API process sees the same keys
- * (API.md §7). Stored bodies are encrypted (a replayed key-creation response
+ * (API guide: Idempotency). Stored bodies are encrypted (a replayed key-creation response
  * holds a key).
  *
  * One protocol, inside the request's transaction (RequestTransaction): a

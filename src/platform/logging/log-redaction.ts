@@ -3,7 +3,7 @@ import { containsSecretShape, looksLikeOpaqueToken, redactSecretShapes, redactSe
 /**
  * What request data may enter a log line: headers and query values by
  * allowlist, so a credential can never leak by default, whatever a client
- * names it (API.md §1: a key in the query string is never logged). Parameter
+ * names it (API guide: Authentication: a key in the query string is never logged). Parameter
  * names stay, so a log still shows what was asked.
  */
 export const LOGGED_REQUEST_HEADERS = [

@@ -44,7 +44,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 const RATE_LIMIT_HEADERS = ['RateLimit-Policy', 'RateLimit', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
 
 /**
- * What every route shares but no controller declares (API.md §0, §7, §8):
+ * What every route shares but no controller declares (API guide: Conventions, Idempotency, Rate limits):
  * problem+json error bodies, the 401 of authenticated routes, the RateLimit
  * fields and the 429 of every counted route, the Idempotency-Key header on
  * authenticated POST/PATCH (public routes have their own deduplication and

@@ -1,4 +1,4 @@
-/** The event catalogue of API.md §5. */
+/** The event catalogue of API guide: Webhooks. */
 export const EVENT_TYPES = [
   'release.created',
   'release.updated',

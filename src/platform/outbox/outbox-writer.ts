@@ -5,7 +5,7 @@ import { newId } from '../ids';
 import type { EventType } from './event-types';
 
 /**
- * Transactional outbox (API.md §5): a service records the event inside the
+ * Transactional outbox (API guide: Webhooks): a service records the event inside the
  * same transaction as the change that caused it, so a committed change always has
  * its event and a rolled-back one never does. Delivery reads the table later.
  */

@@ -6,7 +6,7 @@ import { Db } from '../database/db';
 import { requestFingerprint } from '../idempotency/idempotency-key';
 import { IdempotencyScope, IdempotencyStore, StoredResponse } from '../idempotency/idempotency-store';
 
-/** Response headers a replay must repeat (API.md §7). */
+/** Response headers a replay must repeat (API guide: Idempotency). */
 const REPLAYED_HEADERS = ['location', 'etag', 'content-type', 'cache-control'];
 const UNIT = Symbol('musicpub:requestUnit');
 
@@ -51,8 +51,8 @@ class Unit {
 }
 
 /**
- * Every mutating request is one database transaction and one commit (API.md
- * §7, §9): the Idempotency-Key claim, the change, its outbox event, the
+ * Every mutating request is one database transaction and one commit (API guide:
+ * Idempotency, Audit trail): the Idempotency-Key claim, the change, its outbox event, the
  * stored replayable response and the audit event commit together or not at
  * all. Services' own `db.withTransaction` calls join it.
  *

@@ -7,7 +7,7 @@ import { RateLimitStorage } from './rate-limit-storage';
 import { clientTracker, counterKey } from './rate-limit-tracker';
 
 /**
- * The `auth` budget as AuthGuard uses it (API.md §8: failed authentications
+ * The `auth` budget as AuthGuard uses it (API guide: Rate limits: failed authentications
  * count against `auth` per client address, with the token endpoint's requests).
  *
  * Before any credential is looked at, an address whose budget is spent is

@@ -7,7 +7,7 @@
  * policy, `r` (remaining) and `t` (seconds until reset) on the current state.
  * The legacy `X-RateLimit-Limit/-Remaining/-Reset` (what @nestjs/throttler and
  * most client libraries know) describe one policy, the one that binds first,
- * and are unsuffixed whatever its name (API.md §8).
+ * and are unsuffixed whatever its name (API guide: Rate limits).
  */
 export interface PolicyUsage {
   /** The throttler's name: `default`, `uploads` or `auth`. */

@@ -10,7 +10,7 @@ type CarriesUsages = { [USAGES]?: PolicyUsage[] };
 
 /**
  * @nestjs/throttler's guard, with the library's named throttlers, skips,
- * route overrides and storage contract, but answering as API.md §8 asks:
+ * route overrides and storage contract, but answering as API guide: Rate limits asks:
  * every policy the route counts against is reported in RateLimit-Policy /
  * RateLimit (and the binding one in X-RateLimit-*), and a refusal is a
  * QuotaExceeded problem naming every violated policy (not ThrottlerException).

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiExtension, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 
-/** The named limits of API.md §8 (THROTTLE_DEFAULT, THROTTLE_UPLOADS, THROTTLE_AUTH). */
+/** The named limits of API guide: Rate limits (THROTTLE_DEFAULT, THROTTLE_UPLOADS, THROTTLE_AUTH). */
 export type PolicyName = 'default' | 'uploads' | 'auth';
 
 const OPT_IN_POLICIES = 'musicpub:rateLimitPolicies';

@@ -10,7 +10,7 @@ function policy(name: PolicyName, limit: RateLimit): ThrottlerOptions {
   return { name, limit: limit.limit, ttl: limit.windowSeconds * 1000 };
 }
 
-/** The three named throttlers of API.md §8, from THROTTLE_DEFAULT/UPLOADS/AUTH. */
+/** The three named throttlers of API guide: Rate limits, from THROTTLE_DEFAULT/UPLOADS/AUTH. */
 export function throttlerOptions(config: AppConfig, storage: RateLimitStorage): ThrottlerModuleOptions {
   return {
     storage,

@@ -7,7 +7,7 @@ import { RedisConnection } from './redis-connection';
 import { throttlerOptions } from './throttler-options';
 
 /**
- * Rate limits (API.md §8): @nestjs/throttler's named throttlers `default`,
+ * Rate limits (API guide: Rate limits): @nestjs/throttler's named throttlers `default`,
  * `uploads` and `auth`, counted in Redis when REDIS_URL is set, else in memory.
  * RateLimitGuard is registered with the other global guards, in order, in
  * src/platform/pipeline/global-guards.ts.

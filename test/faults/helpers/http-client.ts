@@ -96,5 +96,5 @@ export function timeline(outcomes: Outcome[], t0: number, bucketMs = 500): strin
     .join('\n');
 }
 
-/** What must never reach a client in an error body (API.md §0). */
+/** What must never reach a client in an error body (API guide: Conventions). */
 export const INTERNALS = /ECONNREFUSED|ECONNRESET|57P0\d|\bP10\d\d\b|prisma|postgres|pg_|\bSQL\b|SELECT |INSERT |\/work\/|node_modules|\n\s+at /i;

@@ -35,7 +35,7 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({
     enum: SIGNATURE_ALGORITHMS,
     description:
-      'Require RFC 9421 signed requests from this key and every token issued from it (API.md §1b). ' +
+      'Require RFC 9421 signed requests from this key and every token issued from it (API guide: Signed requests). ' +
       'hmac-sha256: the response carries a signingSecret, once. ed25519: send signingPublicKey.',
   })
   @IsOptional()

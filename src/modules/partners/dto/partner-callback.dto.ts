@@ -4,7 +4,7 @@ import { IsDefined, IsIn, IsISO8601, IsObject, IsOptional, IsString, Matches, Ma
 import { IsSingleLineText } from '../../../platform/http/field-validators';
 import type { ReleaseStatus } from '../../releases/release-lifecycle';
 
-/** What each callback type moves the release to (API.md §6). */
+/** What each callback type moves the release to (API guide: Partner callbacks). */
 export const PARTNER_CALLBACK_TARGETS = {
   'release.live': 'live',
   'release.rejected': 'rejected',

@@ -3,7 +3,7 @@ import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BACK_OFFICE_TARGETS, RELEASE_STATUSES, type ReleaseStatus } from '../release-lifecycle';
 import { IsSingleLineText } from '../../../platform/http/field-validators';
 
-/** POST /v1/releases/:id/status: a back-office transition (API.md §3). */
+/** POST /v1/releases/:id/status: a back-office transition (API guide: Releases and their lifecycle). */
 export class ChangeStatusDto {
   // Any status is accepted here so that `submitted` and no-op moves get the
   // lifecycle's 409 with its explanation, not a bare enum error.

@@ -16,7 +16,7 @@ export const RELEASE_LIMITS = {
 } as const;
 
 /**
- * POST /v1/releases (API.md §3). Optional fields also take `null`, which
+ * POST /v1/releases (API guide: Releases and their lifecycle). Optional fields also take `null`, which
  * leaves them unset; there are no defaults in this class on purpose, since
  * UpdateReleaseDto derives from it and must not fill absent fields in.
  */

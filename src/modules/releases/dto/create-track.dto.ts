@@ -21,7 +21,7 @@ export class ContributorDto {
   role: ContributorRole;
 }
 
-/** POST /v1/releases/:id/tracks (API.md §3). No defaults here: UpdateTrackDto derives from it. */
+/** POST /v1/releases/:id/tracks (API guide: Releases and their lifecycle). No defaults here: UpdateTrackDto derives from it. */
 export class CreateTrackDto {
   @ApiProperty({ minLength: 1, maxLength: TRACK_LIMITS.title, example: 'So What' })
   @IsString()

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { IsOptional, Matches } from 'class-validator';
+import { idPattern } from '../../../platform/ids';
 
 /**
  * The text parts of the upload form; any other part is refused (400). The
@@ -9,7 +10,7 @@ import { IsOptional, Matches } from 'class-validator';
 export class CreateUploadDto {
   @ApiPropertyOptional({ example: 'trk_01JF3Z…', description: 'The track this audio is for (recorded; attach it with PUT /v1/releases/:id/tracks/:trackId/audio).' })
   @IsOptional()
-  @Matches(/^trk_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'trackId must be a track id (trk_…)' })
+  @Matches(idPattern('trk'), { message: 'trackId must be a track id (trk_…)' })
   trackId?: string;
 }
 

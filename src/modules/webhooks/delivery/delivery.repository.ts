@@ -66,7 +66,7 @@ export interface AttemptOutcome {
 /** Event types whose failed delivery raises no webhook_message.failed (operational events themselves, and tests). */
 const OPERATIONAL_QUIET_TYPES = ['webhook_message.failed', 'webhook_endpoint.disabled', 'webhook.test'] as const;
 
-/** After this long with nothing but failed attempts, an endpoint is disabled (API.md §5). */
+/** After this long with nothing but failed attempts, an endpoint is disabled (API guide: Webhooks). */
 export const FAILING_ENDPOINT_DISABLE_AFTER = '5 days';
 
 /**

@@ -1,4 +1,4 @@
-// Which endpoints an outbox event goes to (API.md §5). Pure.
+// Which endpoints an outbox event goes to (API guide: Webhooks). Pure.
 
 export const ALL_EVENTS = '*';
 

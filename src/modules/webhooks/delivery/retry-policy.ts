@@ -1,4 +1,4 @@
-// What happens after a delivery attempt (API.md §5), as a pure function of
+// What happens after a delivery attempt (API guide: Webhooks), as a pure function of
 // its result: 2xx delivered; 410 Gone disables the endpoint at once; anything
 // else (3xx included: redirects are never followed, so one is a failure, not a
 // pointer to somewhere else) is retried on WEBHOOK_RETRY_SCHEDULE with jitter,

@@ -1,7 +1,7 @@
 // `Content-Digest` (RFC 9530 §2) as signed requests use it: the SHA-256 of
 // the message content, i.e. the request body exactly as sent. The field is an
 // RFC 9651 Dictionary of Byte Sequences; its `sha-256` member is required
-// (the one algorithm API.md §1b names), other members are ignored.
+// (the one algorithm API guide: Signed requests names), other members are ignored.
 //
 //   Content-Digest: sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:
 import { createHash, timingSafeEqual } from 'node:crypto';

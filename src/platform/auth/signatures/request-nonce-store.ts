@@ -7,7 +7,7 @@ const PURGE_INTERVAL_MS = 5 * 60 * 1000;
 
 /**
  * The nonces of verified signed requests, in Postgres so that every API
- * instance sees every other's (API.md §1b: a nonce is refused for 10 minutes
+ * instance sees every other's (API guide: Signed requests: a nonce is refused for 10 minutes
  * after its first use, on any instance).
  */
 @Injectable()

@@ -6,13 +6,13 @@ import { principalOf, type AuthPrincipal } from '../principal';
 import { RequestSignatureVerifier } from './request-signature.verifier';
 
 /**
- * Signed requests (API.md §1b), for every authenticated route. Runs right
+ * Signed requests (API guide: Signed requests), for every authenticated route. Runs right
  * after AuthGuard, which has established who is calling: when that key — or
  * the key a token was issued from — requires signed requests, the request's
  * RFC 9421 signature must verify, else 401 with the reason. It runs before
  * ScopesGuard, the rate limits, interceptors and handlers, so a refused
  * request changes nothing. Like a bad credential, a refused signature counts
- * against the client address's `auth` limit (API.md §8).
+ * against the client address's `auth` limit (API guide: Rate limits).
  *
  * Public routes carry no principal here; the token endpoint verifies its own
  * request once it knows the client (OAuthTokenController).

@@ -1,5 +1,5 @@
 // verifyRequestSignature against signatures made by the `http-message-signatures`
-// npm package, the client API.md §1b names: both algorithms, and the
+// npm package, the client API guide: Signed requests names: both algorithms, and the
 // refusals in the order a client meets them.
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createSigner, httpbis } from 'http-message-signatures';

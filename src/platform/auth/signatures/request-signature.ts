@@ -1,6 +1,6 @@
 // Verifies one request's `sig1` (RFC 9421 §3.2) against the key it
 // authenticated with, as a plain function: parse the fields, check them
-// against the policy of API.md §1b, rebuild the signature base, verify it.
+// against the policy of API guide: Signed requests, rebuild the signature base, verify it.
 // What is left for the caller needs I/O: comparing the body with the stated
 // digest (it may still be streaming) and remembering the nonce.
 import { createHmac, type KeyObject, timingSafeEqual, verify as verifySignature } from 'node:crypto';

@@ -16,7 +16,7 @@ const MAX_CACHED_KEYS = 10_000;
 
 /**
  * Verifies the RFC 9421 signature of a request made with a key that requires
- * one (API.md §1b). Used by RequestSignatureGuard for every authenticated
+ * one (API guide: Signed requests). Used by RequestSignatureGuard for every authenticated
  * route, and by the token endpoint for the token request itself.
  *
  * The order of checks: the signature fields and their parameters (keyid, alg,

@@ -1,6 +1,6 @@
 // Reads the `Signature-Input` and `Signature` fields of RFC 9421 §4 with a
 // maintained RFC 9651 (Structured Field Values) parser, and picks out the one
-// signature this API verifies, labelled `sig1` (API.md §1b). Other labels may
+// signature this API verifies, labelled `sig1` (API guide: Signed requests). Other labels may
 // be present (a proxy may add its own, §4.3) and are ignored.
 //
 //   Signature-Input: sig1=("@method" "@target-uri" "content-digest");created=1618884473;keyid="key_…";alg="hmac-sha256";nonce="…"

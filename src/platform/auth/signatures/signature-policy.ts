@@ -1,5 +1,5 @@
 // What this API demands of a request signature beyond RFC 9421 itself
-// (API.md §1b): whose key, which algorithm, how fresh, which components.
+// (API guide: Signed requests): whose key, which algorithm, how fresh, which components.
 import { SignatureRefusal } from './signature-refusal';
 import type { SignatureParameters } from './signature-fields';
 import type { SignatureAlgorithm } from './signing-keys';

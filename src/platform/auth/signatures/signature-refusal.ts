@@ -1,5 +1,5 @@
 /**
- * Why a signed request was refused (API.md §1b). Each becomes a 401
+ * Why a signed request was refused (API guide: Signed requests). Each becomes a 401
  * problem+json whose `reason` extension is this code, so a client can tell
  * a clock problem from a tampered body without guessing.
  */

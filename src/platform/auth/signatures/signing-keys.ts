@@ -1,4 +1,4 @@
-// The key material behind signed requests (API.md §1b), as plain functions.
+// The key material behind signed requests (API guide: Signed requests), as plain functions.
 //
 // - hmac-sha256: the server makes a 32-byte random secret and hands it out
 //   once, base64-encoded. The HMAC key is the 32 decoded bytes (not the base64

@@ -1,5 +1,5 @@
 // Content-Digest for bodies that are streamed rather than buffered (multipart
-// uploads, API.md §4): the guard cannot hash bytes that have not arrived yet,
+// uploads, API guide: Uploads and the distribution rules): the guard cannot hash bytes that have not arrived yet,
 // and the body may be gigabytes. So the check travels with the stream.
 //
 // Whoever consumes the request pipes it somewhere (multer: `req.pipe(busboy)`).
@@ -67,7 +67,7 @@ export function digestWhenPiped(req: Request, stated: Buffer, refusal: () => Err
  * True when a verified signature bound this request's Content-Digest to its
  * whole streamed body (RFC 9530: the digest of the content). The uploads
  * module then must not also read that field as the digest of the file part
- * (API.md §4): for a signed multipart request the two cannot both hold.
+ * (API guide: Uploads and the distribution rules): for a signed multipart request the two cannot both hold.
  */
 export function contentDigestIsOfSignedBody(req: Request): boolean {
   return boundToBody.has(req);
