@@ -23,6 +23,7 @@ const { presentRelease } = require('../dist/modules/releases/release.presenter.j
 
 const KEY_TTL_MS = 750;
 const pepper = Buffer.from(process.env.API_KEY_PEPPER, 'base64');
+const auditKey = Buffer.from(process.env.AUDIT_HMAC_KEY, 'base64');
 const sealKey = randomBytes(32);
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const keys = new Map();
@@ -47,7 +48,7 @@ const INSERT_RELEASE = `INSERT INTO "public"."releases" ("id","org_id","status",
 const INSERT_OUTBOX = `INSERT INTO "public"."outbox_events" ("id","org_id","type","data","occurred_at") VALUES ($1,$2,$3,$4,$5) RETURNING "public"."outbox_events"."id", "public"."outbox_events"."org_id", "public"."outbox_events"."type", "public"."outbox_events"."data", "public"."outbox_events"."occurred_at", "public"."outbox_events"."dispatched_at"`;
 const INSERT_RECORD = `INSERT INTO idempotency_records (org_id, credential_id, key, fingerprint, expires_at, response_status, response_headers, response_body) VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', $6, $7::jsonb, $8) ON CONFLICT DO NOTHING`;
 const LOCK_CHAIN = `INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING seq, hash`;
-const APPEND_AUDIT = `WITH appended AS ( INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17) RETURNING seq, hash) UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = $18`;
+const APPEND_AUDIT = `WITH appended AS ( INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18::smallint) RETURNING seq, hash) UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = $19`;
 
 function seal(plaintext) {
   const iv = randomBytes(12);
@@ -103,10 +104,10 @@ async function createRelease(req, res, raw) {
       action: 'release.create', resourceType: 'release', resourceId: id, outcome: 'success', statusCode: 201, ip: req.socket.remoteAddress ?? null,
       userAgent: req.headers['user-agent'] ?? null, requestId: `req_${randomBytes(16).toString('hex')}`, changes: { fields: Object.keys(input), values: input },
     };
-    const hash = chainHash(head.hash, event);
+    const hash = chainHash(head.hash, event, auditKey);
     await client.query(APPEND_AUDIT, [
       event.id, event.orgId, event.seq.toString(), event.occurredAt, event.actorType, event.actorId, event.action, event.resourceType, event.resourceId,
-      event.outcome, event.statusCode, event.ip, event.userAgent, event.requestId, JSON.stringify(event.changes), head.hash, hash, key.orgId,
+      event.outcome, event.statusCode, event.ip, event.userAgent, event.requestId, JSON.stringify(event.changes), head.hash, hash, 2, key.orgId,
     ]);
     await client.query('COMMIT');
     send(res, 201, headers, body);

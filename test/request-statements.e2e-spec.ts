@@ -57,6 +57,18 @@ describe('statements per request', () => {
     expect(replay.some((s) => /INSERT INTO "?(public"\.")?releases/i.test(s))).toBe(false);
   });
 
+  it('logs no warning for successful writes that join the request transaction', async () => {
+    // A service's own withTransaction runs inside the request's; the plugin
+    // used to log "Transaction options are ignored" on every such call.
+    const org = await createOrgWithKey(t);
+    const before = t.logs.length;
+    const created = await t.http.post('/v1/releases').set('X-API-Key', org.key).set('Idempotency-Key', 'stmt-warn-1').send({ title: 'Quiet', artists: ['A'] }).expect(201);
+    await t.http.patch(`/v1/releases/${created.body.id}`).set('X-API-Key', org.key).set('If-Match', created.headers.etag).send({ title: 'Quieter' }).expect(200);
+    await t.http.post(`/v1/releases/${created.body.id}/tracks`).set('X-API-Key', org.key).send({ title: 'T', trackNumber: 1 }).expect(201);
+    const warnings = t.logs.slice(before).filter((line) => Number(line.level ?? 0) >= 40);
+    expect(warnings).toEqual([]);
+  });
+
   it('sends at most one statement for a warm authenticated GET /v1/releases/:id', async () => {
     const org = await createOrgWithKey(t);
     const created = await t.http.post('/v1/releases').set('X-API-Key', org.key).send({ title: 'Read me', artists: ['A'] }).expect(201);

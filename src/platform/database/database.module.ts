@@ -25,8 +25,6 @@ class PrismaModule {}
           adapter: new TransactionalAdapterPrisma({
             prismaInjectionToken: PrismaService,
             sqlFlavor: 'postgresql',
-            // Waiting 5 s for a connection, 15 s for the work: past that the request answers 503 rather than hang.
-            defaultTxOptions: { maxWait: 5000, timeout: 15000 },
           }),
         }),
       ],

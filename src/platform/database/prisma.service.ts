@@ -26,7 +26,13 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       // Names the tenant-serving pool in pg_stat_activity (the audit refusal writer has its own).
       application_name: 'musicpub',
     });
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    super({
+      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
+      // Waiting 5 s for a connection, 15 s for the work: past that the request answers 503 rather than hang.
+      // Set here rather than as the transactional plugin's defaultTxOptions: options there make every
+      // withTransaction joining the request's transaction log a warning ("options are ignored").
+      transactionOptions: { maxWait: 5000, timeout: 15000 },
+    });
     this.pool = pool;
   }
 
