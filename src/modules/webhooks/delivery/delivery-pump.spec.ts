@@ -1,8 +1,12 @@
 import { CLAIM_AT_LEAST, DELIVERY_CONCURRENCY, DeliveryPump, PumpControl } from './delivery-pump';
 import type { DeliveryWorker, PreparedMessage } from './delivery-worker';
 
-/** A worker over `backlog` due messages whose deliveries finish when the test says so. */
-function fakeWorker(backlog: number) {
+/**
+ * A worker over `backlog` due messages whose deliveries finish when the test
+ * says so; `cap` plays the per-endpoint fairness cap (one endpoint): a claim
+ * returns no more than the cap minus what is in flight.
+ */
+function fakeWorker(backlog: number, cap = Infinity) {
   let next = 0;
   const pending = new Map<string, () => void>();
   const claims: number[] = [];
@@ -11,7 +15,7 @@ function fakeWorker(backlog: number) {
   const worker = {
     claim: jest.fn(async (limit: number) => {
       claims.push(limit);
-      const n = Math.min(limit, backlog - next);
+      const n = Math.max(0, Math.min(limit, backlog - next, cap - inFlight));
       return Array.from({ length: n }, () => ({ id: `msg_${next++}` }) as PreparedMessage);
     }),
     deliver: jest.fn(
@@ -50,9 +54,12 @@ function control() {
     get idles() {
       return state.idles;
     },
-    idle: () => {
+    idle: (_ms: number, until?: Promise<unknown>) => {
       state.idles++;
-      return new Promise<void>((resolve) => (state.wake = resolve));
+      return new Promise<void>((resolve) => {
+        state.wake = resolve;
+        void until?.then(() => resolve());
+      });
     },
     wakeUp() {
       state.wake();
@@ -109,6 +116,28 @@ describe('DeliveryPump', () => {
     fake.finish(1);
     await running;
     expect(fake.claims).toHaveLength(1);
+  });
+
+  it('claims again as soon as a delivery finishes when the fairness cap held the claim short, not after the poll interval', async () => {
+    const cap = 16;
+    const fake = fakeWorker(1000, cap);
+    const ctl = control();
+    const running = new DeliveryPump(fake.worker, ctl, 250, 0).run();
+    await settle();
+    expect(fake.claims).toEqual([DELIVERY_CONCURRENCY]);
+    expect(fake.pending.size).toBe(cap);
+    expect(ctl.idles).toBe(1);
+
+    // No wake-up and no timer: a finished delivery alone ends the wait.
+    fake.finish(4);
+    await settle();
+    expect(fake.claims).toHaveLength(2);
+    expect(fake.pending.size).toBe(cap);
+
+    ctl.stop();
+    fake.finish(cap);
+    await running;
+    expect(fake.maxInFlight).toBe(cap);
   });
 
   it('keeps going after a failed claim', async () => {

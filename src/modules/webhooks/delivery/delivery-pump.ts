@@ -12,8 +12,8 @@ export const CLAIM_AT_LEAST = 16;
 
 export interface PumpControl {
   readonly stopping: boolean;
-  /** Waits up to `ms`; returns early when new messages were fanned out in this process, or on shutdown. */
-  idle(ms: number): Promise<void>;
+  /** Waits up to `ms`; returns early when new messages were fanned out in this process, when `until` settles, or on shutdown. */
+  idle(ms: number, until?: Promise<unknown>): Promise<void>;
 }
 
 /**
@@ -58,8 +58,13 @@ export class DeliveryPump {
           continue;
         }
         for (const message of claimed) this.track(this.worker.deliver(message));
-        // Fewer than asked for: nothing else is due now.
-        if (claimed.length < free) await this.control.idle(this.pollIntervalMs);
+        // Fewer than asked for: nothing else is due now, or the fairness caps
+        // (per endpoint, per organization) hold the rest back until some of
+        // what is in flight finishes. So the wait ends at the next finished
+        // delivery too: with the poll interval alone, one busy endpoint got
+        // its cap's worth of messages per interval (16 per 250 ms) however
+        // fast its receiver answered.
+        if (claimed.length < free) await this.control.idle(this.pollIntervalMs, this.inFlight.size > 0 ? Promise.race(this.inFlight) : undefined);
       }
     } finally {
       await Promise.all(this.inFlight);

@@ -49,7 +49,7 @@ export class WebhookWorkerRunner implements OnApplicationBootstrap, OnModuleDest
       get stopping() {
         return runner.stopping;
       },
-      idle: (ms) => this.sleep(ms, 'delivery'),
+      idle: (ms, until) => this.sleep(ms, 'delivery', until),
     };
     for (let i = 0; i < this.loopCount; i++) {
       this.tasks.push(this.fanOutLoop(i), new DeliveryPump(this.worker, control, this.config.webhookPollIntervalMs, i).run());
@@ -93,7 +93,7 @@ export class WebhookWorkerRunner implements OnApplicationBootstrap, OnModuleDest
     for (const wake of this.sleepers[kind]) wake();
   }
 
-  private sleep(ms: number, kind: keyof WebhookWorkerRunner['sleepers']): Promise<void> {
+  private sleep(ms: number, kind: keyof WebhookWorkerRunner['sleepers'], until?: Promise<unknown>): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
@@ -103,6 +103,7 @@ export class WebhookWorkerRunner implements OnApplicationBootstrap, OnModuleDest
       };
       const timer = setTimeout(wake, ms);
       this.sleepers[kind].add(wake);
+      until?.then(wake, wake);
     });
   }
 }
