@@ -133,6 +133,27 @@ describe('Webhook attempts recorded in batches', () => {
     expect(Object.fromEntries(statuses.map((m) => [m.id, m.status]))).toEqual({ [r1]: 'pending', [r2]: 'delivered', [g1]: 'failed', [g2]: 'delivered' });
   });
 
+  it('finds the messages it records by primary key, not through the status index and the dead entries in it', async () => {
+    const e = await endpointWith();
+    // 2,000 deliveries the vacuum has not caught up with: each left a dead 'delivering' entry.
+    const done = await claimedMessages(e, 2_000);
+    await t.prisma.webhookMessage.updateMany({ where: { id: { in: done } }, data: { status: 'delivered', lockedUntil: null, nextAttemptAt: null } });
+    const ids = await claimedMessages(e, 16);
+    // Entries of the status index read in this transaction so far (its own statistics counters).
+    const statusEntriesRead = async () =>
+      (
+        await t.db.tx.$queryRaw<Array<{ n: number }>>`
+          SELECT pg_stat_get_xact_tuples_returned('webhook_messages_status_next_attempt_at_idx'::regclass)::int AS n`
+      )[0].n;
+    const read = await t.db.withTransaction(async () => {
+      const before = await statusEntriesRead();
+      expect(await repository.recordAttempts(ids.map((id) => outcome(e, id, 'delivered')))).toBe(16);
+      return (await statusEntriesRead()) - before;
+    });
+    // By primary key (or, in a table this small, a sequential scan): never all 2,016 'delivering' entries.
+    expect(read).toBeLessThan(100);
+  });
+
   it('records the rest of a batch one by one when one row cannot be written', async () => {
     const e = await endpointWith();
     const [good1, bad, good2] = await claimedMessages(e, 3);
@@ -200,6 +221,14 @@ describe('Webhook attempts recorded in batches', () => {
       expect((await claim(32)).map((m) => m.id).sort()).toEqual([aIds[0], aIds[1], aIds[2], bIds[0], bIds[1]].sort());
       // Both caps reached: nothing more until some finish.
       expect(await claim(32)).toEqual([]);
+    });
+
+    it('refuses a message that is done but still has a due time (the claim finds due messages by that time alone)', async () => {
+      const endpoint = await endpointWith();
+      const [id] = await dueMessages(endpoint, 1);
+      await expect(t.prisma.webhookMessage.update({ where: { id }, data: { status: 'delivered' } })).rejects.toThrow(/webhook_messages_due_shape/);
+      await t.prisma.webhookMessage.update({ where: { id }, data: { status: 'delivered', nextAttemptAt: null } });
+      await expect(t.prisma.webhookMessage.update({ where: { id }, data: { status: 'pending' } })).rejects.toThrow(/webhook_messages_due_shape/);
     });
 
     /** Row locks other sessions hold on webhook_messages: the uncommitted claim's. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../../../generated/prisma/client';
 import { Db } from '../../../platform/database/db';
 import { newId } from '../../../platform/ids';
 
@@ -143,68 +144,8 @@ export class DeliveryRepository {
    * lock), and skips them. Only a message falling due between two claims can
    * put one past a cap, by that message.
    */
-  claimDueMessages(limit: number, leaseMs: number, caps: { perEndpoint: number; perOrg: number }): Promise<ClaimedMessage[]> {
-    return this.db.tx.$queryRaw<ClaimedMessage[]>`
-      WITH in_flight AS (
-        SELECT endpoint_id, org_id FROM webhook_messages
-        WHERE status = 'delivering' AND locked_until > now()
-      ),
-      endpoint_busy AS (SELECT endpoint_id, count(*) AS n FROM in_flight GROUP BY endpoint_id),
-      org_busy AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
-      -- Each enabled endpoint's oldest due messages, no more than its free
-      -- slots: one probe of (endpoint_id, next_attempt_at) per endpoint, so the
-      -- cost follows the number of endpoints, not the backlog a dead one piles up.
-      due AS (
-        SELECT d.id, d.org_id, d.endpoint_id, d.next_attempt_at, d.endpoint_turn
-        FROM webhook_endpoints e
-        LEFT JOIN endpoint_busy b ON b.endpoint_id = e.id
-        CROSS JOIN LATERAL (
-          SELECT m.id, m.org_id, m.endpoint_id, m.next_attempt_at,
-                 row_number() OVER (ORDER BY m.next_attempt_at, m.id) AS endpoint_turn
-          FROM webhook_messages m
-          WHERE m.endpoint_id = e.id
-            AND m.next_attempt_at <= now()
-            AND m.status IN ('pending', 'delivering')
-            AND (m.locked_until IS NULL OR m.locked_until <= now())
-          ORDER BY m.next_attempt_at, m.id
-          LIMIT LEAST(GREATEST(${caps.perEndpoint}::int - COALESCE(b.n, 0), 0), ${limit}::int)
-        ) d
-        WHERE e.enabled
-      ),
-      within_org_cap AS (
-        SELECT d.*, row_number() OVER (PARTITION BY d.org_id ORDER BY d.endpoint_turn, d.next_attempt_at, d.id) AS org_turn
-        FROM due d
-      ),
-      chosen AS (
-        SELECT w.id
-        FROM within_org_cap w
-        LEFT JOIN org_busy b ON b.org_id = w.org_id
-        WHERE w.org_turn <= ${caps.perOrg}::int - COALESCE(b.n, 0)
-        ORDER BY w.endpoint_turn, w.next_attempt_at, w.id
-        LIMIT ${limit}
-      ),
-      claimed AS (
-        SELECT m.id
-        FROM webhook_messages m
-        WHERE m.id = ANY(ARRAY(SELECT id FROM chosen))
-          -- Again here, where a row changed since the statement began is
-          -- re-read under its lock: a message recorded meanwhile is not claimed.
-          AND m.status IN ('pending', 'delivering')
-          AND m.next_attempt_at <= now()
-          AND (m.locked_until IS NULL OR m.locked_until <= now())
-        FOR UPDATE OF m SKIP LOCKED
-      )
-      UPDATE webhook_messages AS m
-      SET status = 'delivering',
-          attempt_count = m.attempt_count + 1,
-          locked_until = now() + ${leaseMs}::double precision * interval '1 millisecond',
-          next_attempt_at = now() + ${leaseMs}::double precision * interval '1 millisecond',
-          last_attempt_at = now()
-      FROM claimed, webhook_endpoints AS e
-      WHERE m.id = claimed.id AND e.id = m.endpoint_id
-      RETURNING m.id, m.org_id AS "orgId", m.endpoint_id AS "endpointId", m.body, m.attempt_count AS "attemptNumber",
-                e.url, e.secret_sealed AS "secretSealed", e.previous_secret_sealed AS "previousSecretSealed",
-                e.previous_secret_expires_at AS "previousSecretExpiresAt"`;
+  claimDueMessages(limit: number, leaseMs: number, caps: ClaimCaps): Promise<ClaimedMessage[]> {
+    return this.db.tx.$queryRaw<ClaimedMessage[]>(claimDueMessagesSql(limit, leaseMs, caps));
   }
 
   /**
@@ -259,6 +200,7 @@ export class DeliveryRepository {
         disabled_event_id: newId('evt'),
       })),
     );
+    const messageIds = outcomes.map((o) => o.attempt.messageId);
     const rows = await this.db.tx.$queryRaw<Array<{ recorded: number }>>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(
@@ -284,7 +226,13 @@ export class DeliveryRepository {
             next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.delay_ms * interval '1 millisecond' END,
             locked_until = NULL
         FROM input i
-        WHERE m.id = i.message_id AND m.status = 'delivering' AND m.attempt_count = i.attempt_number
+        -- Under the lease: delivering (which exactly the messages with a
+        -- locked_until are, by constraint) with this attempt number. Not
+        -- by status, nor without id = ANY(…): the planner then read every
+        -- 'delivering' entry of the status index, dead ones included,
+        -- instead of the primary key (migration webhook_due_probe).
+        WHERE m.id = ANY(${messageIds}::text[]) AND m.id = i.message_id
+          AND m.locked_until IS NOT NULL AND m.attempt_count = i.attempt_number
         RETURNING m.endpoint_id, i.status = 'delivered' AS delivered, i.disable_endpoint, i.ord,
                   i.status AS new_status, m.id AS message_id, m.org_id, m.event_id, m.event_type, i.attempt_number,
                   i.status_code, i.error, i.failed_event_id
@@ -336,4 +284,69 @@ export class DeliveryRepository {
              (SELECT count(*) FROM failed_events)::int AS failed_events, (SELECT count(*) FROM disabled_events)::int AS disabled_events`;
     return rows[0]?.recorded ?? 0;
   }
+}
+
+export interface ClaimCaps {
+  perEndpoint: number;
+  perOrg: number;
+}
+
+/** The claim statement of DeliveryRepository.claimDueMessages (exported so a test can read its plan). */
+export function claimDueMessagesSql(limit: number, leaseMs: number, caps: ClaimCaps): Prisma.Sql {
+  return Prisma.sql`
+      -- Messages delivering under a live lease, by a plain index scan
+      -- (webhook_messages_in_flight, in the migration webhook_due_probe).
+      WITH in_flight AS (SELECT endpoint_id, org_id FROM webhook_messages_in_flight()),
+      endpoint_busy AS (SELECT endpoint_id, count(*) AS n FROM in_flight GROUP BY endpoint_id),
+      org_busy AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
+      -- Each enabled endpoint's oldest due messages, no more than its free
+      -- slots: one ordered probe of (endpoint_id, next_attempt_at, id) per
+      -- endpoint (webhook_endpoint_due_messages, in the migration
+      -- webhook_due_probe, which says why it is a function), so the cost
+      -- follows the number of endpoints, not the backlog a dead one piles up.
+      due AS (
+        SELECT d.id, d.org_id, d.endpoint_id, d.next_attempt_at, d.endpoint_turn
+        FROM webhook_endpoints e
+        LEFT JOIN endpoint_busy b ON b.endpoint_id = e.id
+        CROSS JOIN LATERAL (
+          SELECT f.id, f.org_id, e.id AS endpoint_id, f.next_attempt_at,
+                 row_number() OVER (ORDER BY f.next_attempt_at, f.id) AS endpoint_turn
+          FROM webhook_endpoint_due_messages(e.id, LEAST(GREATEST(${caps.perEndpoint}::int - COALESCE(b.n, 0), 0), ${limit}::int)::int) f
+        ) d
+        WHERE e.enabled
+      ),
+      within_org_cap AS (
+        SELECT d.*, row_number() OVER (PARTITION BY d.org_id ORDER BY d.endpoint_turn, d.next_attempt_at, d.id) AS org_turn
+        FROM due d
+      ),
+      chosen AS (
+        SELECT w.id
+        FROM within_org_cap w
+        LEFT JOIN org_busy b ON b.org_id = w.org_id
+        WHERE w.org_turn <= ${caps.perOrg}::int - COALESCE(b.n, 0)
+        ORDER BY w.endpoint_turn, w.next_attempt_at, w.id
+        LIMIT ${limit}
+      ),
+      claimed AS (
+        SELECT m.id
+        FROM webhook_messages m
+        WHERE m.id = ANY(ARRAY(SELECT id FROM chosen))
+          -- Again here, where a row changed since the statement began is
+          -- re-read under its lock: a message recorded meanwhile is not claimed
+          -- (only a message still to be delivered has a next_attempt_at).
+          AND m.next_attempt_at <= now()
+          AND (m.locked_until IS NULL OR m.locked_until <= now())
+        FOR UPDATE OF m SKIP LOCKED
+      )
+      UPDATE webhook_messages AS m
+      SET status = 'delivering',
+          attempt_count = m.attempt_count + 1,
+          locked_until = now() + ${leaseMs}::double precision * interval '1 millisecond',
+          next_attempt_at = now() + ${leaseMs}::double precision * interval '1 millisecond',
+          last_attempt_at = now()
+      FROM claimed, webhook_endpoints AS e
+      WHERE m.id = claimed.id AND e.id = m.endpoint_id
+      RETURNING m.id, m.org_id AS "orgId", m.endpoint_id AS "endpointId", m.body, m.attempt_count AS "attemptNumber",
+                e.url, e.secret_sealed AS "secretSealed", e.previous_secret_sealed AS "previousSecretSealed",
+                e.previous_secret_expires_at AS "previousSecretExpiresAt"`;
 }
