@@ -35,13 +35,13 @@ ALTER TABLE "webhook_messages" VALIDATE CONSTRAINT "webhook_messages_lease_shape
 
 -- 2. The per-endpoint probe, through (endpoint_id, next_attempt_at, id) in
 -- index order, stopping at the endpoint's free slots, is a function planned
--- with bitmap scans and sorts off. A
--- fan-out burst outruns the statistics (a new table has none; a table
--- analysed while it held only finished messages expects a handful due), and
--- on such estimates the planner chose a bitmap scan of the endpoint's due
--- messages and a sort of all of them, on every claim: 13 ms a claim with
--- 10,000 due, where reading them in index order stops after the few it
--- takes. The settings apply to this one query, not to the session.
+-- with bitmap scans and sorts off. A fan-out burst outruns the statistics (a
+-- new table has none; a table analysed while it held only finished messages
+-- expects a handful due), and on such estimates the planner chose a bitmap
+-- scan of the endpoint's due messages and a sort of all of them, on every
+-- claim: 13 ms a claim with 10,000 due, where reading them in index order
+-- stops after the few it takes. The settings apply to this one query, not to
+-- the session (nor to a pooler's other clients).
 CREATE FUNCTION "webhook_endpoint_due_messages"("p_endpoint_id" text, "p_limit" integer)
 RETURNS TABLE ("id" text, "org_id" text, "next_attempt_at" timestamptz)
 LANGUAGE sql STABLE

@@ -291,7 +291,7 @@ export interface ClaimCaps {
   perOrg: number;
 }
 
-/** The claim statement of DeliveryRepository.claimDueMessages (exported so a test can read its plan). */
+/** The claim statement of DeliveryRepository.claimDueMessages (exported so a test can count the rows it reads). */
 export function claimDueMessagesSql(limit: number, leaseMs: number, caps: ClaimCaps): Prisma.Sql {
   return Prisma.sql`
       -- Messages delivering under a live lease, by a plain index scan
