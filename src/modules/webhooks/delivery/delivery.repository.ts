@@ -82,13 +82,7 @@ export class DeliveryRepository {
 
   /** Undispatched outbox events, oldest first, locked until `tx` ends. */
   claimUndispatchedEvents(limit: number): Promise<PendingEvent[]> {
-    return this.db.tx.$queryRaw<PendingEvent[]>`
-      SELECT id, org_id AS "orgId", type, data, occurred_at AS "occurredAt"
-      FROM outbox_events
-      WHERE dispatched_at IS NULL
-      ORDER BY id
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`;
+    return this.db.tx.$queryRaw<PendingEvent[]>(claimUndispatchedEventsSql(limit));
   }
 
   enabledEndpointsOf(orgIds: string[]): Promise<FanOutEndpoint[]> {
@@ -284,6 +278,18 @@ export class DeliveryRepository {
              (SELECT count(*) FROM failed_events)::int AS failed_events, (SELECT count(*) FROM disabled_events)::int AS disabled_events`;
     return rows[0]?.recorded ?? 0;
   }
+}
+
+/**
+ * The fan-out's read (DeliveryRepository.claimUndispatchedEvents): a function
+ * (migration outbox_undispatched_probe, which says why) whose FOR UPDATE SKIP
+ * LOCKED holds the rows for the caller's transaction. Exported so a test can
+ * count the rows it reads.
+ */
+export function claimUndispatchedEventsSql(limit: number): Prisma.Sql {
+  return Prisma.sql`
+      SELECT id, org_id AS "orgId", type, data, occurred_at AS "occurredAt"
+      FROM outbox_undispatched_events(${limit}::int)`;
 }
 
 export interface ClaimCaps {
