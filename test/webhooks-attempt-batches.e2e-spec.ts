@@ -231,6 +231,16 @@ describe('Webhook attempts recorded in batches', () => {
       await expect(t.prisma.webhookMessage.update({ where: { id }, data: { status: 'pending' } })).rejects.toThrow(/webhook_messages_due_shape/);
     });
 
+    it('refuses a lease on a message not being delivered, and a delivering message without one (the record checks the lease by it)', async () => {
+      const endpoint = await endpointWith();
+      const [pending] = await dueMessages(endpoint, 1);
+      const [delivering] = await claimedMessages(endpoint, 1);
+      await expect(t.prisma.webhookMessage.update({ where: { id: pending }, data: { lockedUntil: new Date(Date.now() + 60_000) } })).rejects.toThrow(
+        /webhook_messages_lease_shape/,
+      );
+      await expect(t.prisma.webhookMessage.update({ where: { id: delivering }, data: { lockedUntil: null } })).rejects.toThrow(/webhook_messages_lease_shape/);
+    });
+
     /** Row locks other sessions hold on webhook_messages: the uncommitted claim's. */
     const locksHeld = async () =>
       (await t.prisma.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'webhook_messages'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`)[0].n;
