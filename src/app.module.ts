@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
 import { AppConfigModule } from './config/app-config.module';
@@ -20,10 +19,10 @@ import { LoggingModule } from './platform/logging/logging.module';
 import { MetricsModule } from './platform/metrics/metrics.module';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module';
 import { OutboxModule } from './platform/outbox/outbox.module';
-import { RequestTransactionInterceptor } from './platform/request-transaction/request-transaction.interceptor';
 import { RequestTransactionModule } from './platform/request-transaction/request-transaction.module';
 import { ThrottlingModule } from './platform/throttling/throttling.module';
 import { GLOBAL_GUARDS, PIPELINE_REFLECTOR } from './platform/pipeline/global-guards';
+import { bindRequestTransaction } from './platform/pipeline/mutating-routes';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -35,32 +34,31 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(options: AppModuleOptions = {}): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        AppConfigModule.forRoot(options.env),
-        ScheduleModule.forRoot(),
-        LoggingModule.forRoot(options.logDestination),
-        DatabaseModule,
-        MetricsModule,
-        OutboxModule,
-        CryptoModule,
-        AuditModule,
-        RequestTransactionModule,
-        IdempotencyModule,
-        AuthModule.forRoot(ApiKeysModule),
-        ThrottlingModule,
-        HealthModule,
-        ApiKeysModule,
-        OAuthModule,
-        AuditEventsModule,
-        ReleasesModule,
-        UploadsModule,
-        WebhooksModule,
-        PartnersModule,
-        CredentialLeaksModule,
-      ],
-      providers: [PIPELINE_REFLECTOR, ...GLOBAL_GUARDS, { provide: APP_INTERCEPTOR, useClass: RequestTransactionInterceptor }],
-    };
+    const imports = [
+      AppConfigModule.forRoot(options.env),
+      ScheduleModule.forRoot(),
+      LoggingModule.forRoot(options.logDestination),
+      DatabaseModule,
+      MetricsModule,
+      OutboxModule,
+      CryptoModule,
+      AuditModule,
+      RequestTransactionModule,
+      IdempotencyModule,
+      AuthModule.forRoot(ApiKeysModule),
+      ThrottlingModule,
+      HealthModule,
+      ApiKeysModule,
+      OAuthModule,
+      AuditEventsModule,
+      ReleasesModule,
+      UploadsModule,
+      WebhooksModule,
+      PartnersModule,
+      CredentialLeaksModule,
+    ];
+    // The guards run on every route; the request transaction only on mutating ones (mutating-routes.ts says why).
+    bindRequestTransaction(imports);
+    return { module: AppModule, imports, providers: [PIPELINE_REFLECTOR, ...GLOBAL_GUARDS] };
   }
 }
