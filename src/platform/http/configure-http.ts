@@ -10,6 +10,7 @@ import { docsAssetsOnly } from './docs-assets';
 import { mediaTypePolicy } from './media-type-policy';
 import { OAUTH_TOKEN_PATH } from '../auth/oauth-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { inSequence } from './request-prelude';
 import { requestIdMiddleware } from './request-id';
 import { securityHeaders } from './security-headers';
 import { applyServerTimeouts, assertUtf8, singleHostHeader } from './request-integrity';
@@ -33,12 +34,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
 
   const metrics = app.get(Metrics);
-  // First, so every request is timed and counted, whatever answers it.
-  app.use(requestMetrics(metrics));
-  app.use(requestIdMiddleware);
-  const requestLogs = app.get(RequestLogging, { strict: false }).middleware;
-  if (requestLogs) app.use(requestLogs);
-  app.use(singleHostHeader);
   const headers = securityHeaders({
     // HSTS only means something over TLS (API guide: Conventions).
     strictTransportSecurity: config.tlsCertFile ? { maxAge: 31536000, includeSubDomains: true } : false,
@@ -51,7 +46,18 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       },
     },
   });
-  app.use(headers.api);
+  const requestLogs = app.get(RequestLogging, { strict: false }).middleware;
+  // One layer for what every request needs, whatever its path (request-prelude.ts says why).
+  app.use(
+    inSequence([
+      // First, so every request is timed and counted, whatever answers it.
+      requestMetrics(metrics),
+      requestIdMiddleware,
+      ...(requestLogs ? [requestLogs] : []),
+      singleHostHeader,
+      headers.api,
+    ]),
+  );
   app.use('/docs', headers.docs);
   // Without allowed origins the cors middleware would only call next(): it is not mounted.
   if (config.corsOrigins.length > 0) {
