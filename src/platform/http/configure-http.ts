@@ -78,19 +78,21 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // Before body parsing and Nest's guards: a scrape reads nothing, spends no
   // tenant's rate limit and writes no audit event. Without a token, no route.
   if (config.metricsToken) app.use(METRICS_PATH, metricsEndpoint(metrics, config.metricsToken));
-  app.use(mediaTypePolicy);
   app.use(
-    express.json({
-      limit: config.jsonBodyLimitBytes,
-      type: ['application/json', 'application/*+json'],
-      strict: true,
-      // Signatures are over the bytes as sent (Standard Webhooks partner
-      // callbacks), not over a re-serialisation: keep them as req.rawBody.
-      verify: (req, _res, buf) => {
-        assertUtf8(buf);
-        (req as { rawBody?: Buffer }).rawBody = buf;
-      },
-    }),
+    inSequence([
+      mediaTypePolicy,
+      express.json({
+        limit: config.jsonBodyLimitBytes,
+        type: ['application/json', 'application/*+json'],
+        strict: true,
+        // Signatures are over the bytes as sent (Standard Webhooks partner
+        // callbacks), not over a re-serialisation: keep them as req.rawBody.
+        verify: (req, _res, buf) => {
+          assertUtf8(buf);
+          (req as { rawBody?: Buffer }).rawBody = buf;
+        },
+      }),
+    ]),
   );
   app.use(
     OAUTH_TOKEN_PATH,

@@ -51,3 +51,30 @@ describe('inSequence', () => {
     expect(calls).toEqual(['a', 'b', 'a', 'b']);
   });
 });
+
+describe('inSequence with a step that goes on later', () => {
+  it('runs the following steps once it does, and hands their errors on', async () => {
+    const calls: string[] = [];
+    const failure = new Error('later step failed');
+    const outcome: unknown[] = [];
+    const finished = new Promise<void>((resolve) => {
+      const prelude = inSequence([
+        (_req, _res, next) => {
+          calls.push('reads body');
+          setImmediate(() => next());
+        },
+        () => {
+          calls.push('throws');
+          throw failure;
+        },
+      ]);
+      prelude({} as Request, {} as Response, ((error?: unknown) => {
+        outcome.push(error);
+        resolve();
+      }) as NextFunction);
+    });
+    await finished;
+    expect(calls).toEqual(['reads body', 'throws']);
+    expect(outcome).toEqual([failure]);
+  });
+});

@@ -10,9 +10,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
  * Each step is an ordinary middleware: `next()` goes on to the following
  * step, `next(error)` hands the error to Express as its own layer would, a
  * step that answers the request simply does not call `next`, and a step that
- * throws is treated like `next(error)`. Steps must be synchronous (none of
- * the prelude waits for anything); Express's `next('route')` has no meaning
- * here and is refused like an error.
+ * throws is treated like `next(error)`. A step may call `next` later (a body
+ * parser does, once the body is read). Express's `next('route')` has no
+ * meaning here and is handed on like an error.
  */
 export function inSequence(steps: readonly RequestHandler[]): RequestHandler {
   const sequence = [...steps];
