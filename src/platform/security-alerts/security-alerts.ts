@@ -30,6 +30,8 @@ export interface KeyUse {
   isRotated: () => Promise<boolean>;
 }
 
+const NOTHING_TO_CHECK: Promise<void> = Promise.resolve();
+
 /** In-memory memo sizes: beyond them the memo is dropped, never the checks. */
 const MEMO_LIMIT = 10_000;
 /** A known (key, address) pair is looked up again after this long, which also refreshes its last use. */
@@ -97,11 +99,19 @@ export class SecurityAlerts implements OnModuleDestroy {
     }
   }
 
-  /** An authenticated use of a key: the new-address and rotated-key rules, evaluated off the request path. */
+  /**
+   * An authenticated use of a key: the new-address and rotated-key rules,
+   * evaluated off the request path. Whether either has anything to look up is
+   * decided here, synchronously, from the memos: the common use (a known
+   * address, a key far from its end) opens no context and makes no promise.
+   */
   keyUsed(use: KeyUse): Promise<void> {
+    const address = this.addressDue(use);
+    const graceEnd = this.graceEndDue(use);
+    if (!address && !graceEnd) return NOTHING_TO_CHECK;
     // Detached from whatever transaction the request holds or will open: this work outlives neither commit nor rollback.
     return this.track(
-      this.db.withoutTransaction(() => Promise.all([this.checkAddress(use), this.checkGraceEnd(use)])).then(
+      this.db.withoutTransaction(() => Promise.all([address && this.checkAddress(use), graceEnd && this.checkGraceEnd(use, graceEnd)])).then(
         () => undefined,
         (error: unknown) => this.logger.warn({ err: error, keyId: use.keyId }, 'could not evaluate security alert rules for a key use'),
       ),
@@ -151,10 +161,15 @@ export class SecurityAlerts implements OnModuleDestroy {
     }
   }
 
-  private async checkAddress(use: KeyUse): Promise<void> {
+  /** Whether this (key, address) pair is due a look-up; remembers that it had one. */
+  private addressDue(use: KeyUse): boolean {
     const memo = `${use.keyId} ${use.ip}`;
-    if ((this.checkedAddresses.get(memo) ?? 0) > Date.now() - ADDRESS_RECHECK_MS) return;
+    if ((this.checkedAddresses.get(memo) ?? 0) > Date.now() - ADDRESS_RECHECK_MS) return false;
     this.remember(this.checkedAddresses, memo, Date.now());
+    return true;
+  }
+
+  private async checkAddress(use: KeyUse): Promise<void> {
     const days = this.config.securityAlerts.addressMemoryDays;
     // The CTEs read the table as it was before the upsert: was this address recent, and were others?
     const [seen] = await this.db.tx.$queryRaw<Array<{ known: boolean; others: number }>>`
@@ -181,13 +196,19 @@ export class SecurityAlerts implements OnModuleDestroy {
     });
   }
 
-  private async checkGraceEnd(use: KeyUse): Promise<void> {
-    if (!use.expiresAt) return;
+  /** The key's expiry when it is inside its last grace period and out of the rule's cooldown (which this starts). */
+  private graceEndDue(use: KeyUse): Date | undefined {
+    if (!use.expiresAt) return undefined;
     const left = use.expiresAt.getTime() - Date.now();
-    if (left <= 0 || left > this.config.securityAlerts.graceEndSeconds * 1000) return;
+    if (left <= 0 || left > this.config.securityAlerts.graceEndSeconds * 1000) return undefined;
     const memo = `grace ${use.keyId}`;
-    if ((this.quietUntil.get(memo) ?? 0) > Date.now()) return;
+    if ((this.quietUntil.get(memo) ?? 0) > Date.now()) return undefined;
     this.remember(this.quietUntil, memo, Date.now() + this.config.securityAlerts.cooldownSeconds * 1000);
+    return use.expiresAt;
+  }
+
+  private async checkGraceEnd(use: KeyUse, expiresAt: Date): Promise<void> {
+    const left = expiresAt.getTime() - Date.now();
     if (!(await use.isRotated())) return;
     await this.raise({
       orgId: use.orgId,
@@ -197,7 +218,7 @@ export class SecurityAlerts implements OnModuleDestroy {
       ip: use.ip,
       requestId: use.requestId,
       detail: `The key was rotated and is still in use ${Math.ceil(left / 1000)} s before its grace period ends; switch the caller to its successor.`,
-      facts: { expiresAt: use.expiresAt.toISOString() },
+      facts: { expiresAt: expiresAt.toISOString() },
     });
   }
 

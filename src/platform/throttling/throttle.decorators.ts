@@ -42,8 +42,16 @@ export function Unthrottled(): MethodDecorator & ClassDecorator {
   return applyDecorators(SkipThrottle(), ApiExtension(UNTHROTTLED_EXTENSION, true)) as MethodDecorator & ClassDecorator;
 }
 
+// The policies a route opts into are fixed once it is decorated; @nestjs/throttler asks on every request.
+const optedIn = new WeakMap<object, readonly PolicyName[]>();
+
 /** `default` applies everywhere unless skipped; `uploads` and `auth` only where a route opts in. */
 export function routeOptsInto(context: ExecutionContext, policy: PolicyName): boolean {
-  const policies = reflector.getAllAndOverride<PolicyName[] | undefined>(OPT_IN_POLICIES, [context.getHandler(), context.getClass()]);
-  return policies?.includes(policy) ?? false;
+  const handler = context.getHandler();
+  let policies = optedIn.get(handler);
+  if (policies === undefined) {
+    policies = reflector.getAllAndOverride<PolicyName[] | undefined>(OPT_IN_POLICIES, [handler, context.getClass()]) ?? [];
+    optedIn.set(handler, policies);
+  }
+  return policies.includes(policy);
 }
