@@ -78,3 +78,11 @@ describe('requestIdMiddleware', () => {
     expect(requestIdOf({ headers: {} } as Request)).toBeUndefined();
   });
 });
+
+describe('minted request ids', () => {
+  it('stay distinct across more than one refill of the random pool', () => {
+    const ids = new Set(Array.from({ length: 600 }, () => resolveRequestId(undefined)));
+    expect(ids.size).toBe(600);
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]{32}$/);
+  });
+});

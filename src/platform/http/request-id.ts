@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { containsSecretShape } from '../audit/secret-shapes';
 
@@ -12,7 +12,22 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 export function resolveRequestId(incoming: string | string[] | undefined): string {
   const value = Array.isArray(incoming) ? incoming[0] : incoming;
   // The id goes on every log line and audit event: a credential sent as one is not echoed.
-  return value !== undefined && SANE_REQUEST_ID.test(value) && !containsSecretShape(value) ? value : `req_${randomUUID().replace(/-/g, '')}`;
+  return value !== undefined && SANE_REQUEST_ID.test(value) && !containsSecretShape(value) ? value : `req_${randomHex128()}`;
+}
+
+// 128 random bits as 32 hex digits, cut from a pool filled 256 ids at a time
+// (as randomUUID does internally): a UUID with its dashes removed by a regex
+// cost four times as much, on every request.
+const POOL = Buffer.alloc(16 * 256);
+let poolOffset = POOL.length;
+function randomHex128(): string {
+  if (poolOffset === POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const hex = POOL.toString('hex', poolOffset, poolOffset + 16);
+  poolOffset += 16;
+  return hex;
 }
 
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {

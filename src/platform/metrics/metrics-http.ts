@@ -27,7 +27,8 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
   }
   return (_req: Request, res: Response, next: NextFunction) => {
     (res as Timed)[STARTED_AT] = performance.now();
-    res.once('finish', onFinish);
+    // `on`, not `once`: a response finishes once, and `once` wraps the listener anew for every request.
+    res.on('finish', onFinish);
     next();
   };
 }
