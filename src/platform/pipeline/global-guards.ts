@@ -60,8 +60,8 @@ export class RequestGuards implements CanActivate {
 export const GLOBAL_GUARDS: Provider[] = [AuthGuard, RequestSignatureGuard, RateLimitGuard, ScopesGuard, BodyShapeGuard, { provide: APP_GUARD, useClass: RequestGuards }];
 
 /**
- * Providers of the module that registers GLOBAL_GUARDS and the global
- * interceptor: they (and @nestjs/throttler's guard) get a Reflector that
- * looks each route's metadata up once, not on every request.
+ * Providers of the module that registers GLOBAL_GUARDS: they (and
+ * @nestjs/throttler's guard) get a Reflector that looks each route's metadata
+ * up once, not on every request.
  */
 export const PIPELINE_REFLECTOR: Provider = { provide: Reflector, useClass: CachedReflector };

@@ -18,7 +18,9 @@ import { RequestTransaction } from './request-transaction';
 /**
  * Hands every mutating request to RequestTransaction (one transaction, one
  * commit), after naming what it does for the audit trail and which
- * Idempotency-Key scope it runs under. Reads pass straight through.
+ * Idempotency-Key scope it runs under. Bound to mutating handlers only
+ * (pipeline/mutating-routes.ts); a read that reaches it anyway (an @All
+ * route) passes straight through.
  */
 @Injectable()
 export class RequestTransactionInterceptor implements NestInterceptor {
