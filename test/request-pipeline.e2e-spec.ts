@@ -1,5 +1,5 @@
 import { ModulesContainer } from '@nestjs/core';
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
+import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer';
 import { RequestGuards } from '../src/platform/pipeline/global-guards';
@@ -27,7 +27,7 @@ describe('request pipeline', () => {
         const prototype = (metatype as { prototype: object }).prototype;
         for (const name of Object.getOwnPropertyNames(prototype)) {
           const handler = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
-          if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata('method', handler) === undefined) continue;
+          if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
           handlers.push({ name: `${(metatype as { name: string }).name}.${name}`, mutating: isMutatingRoute(handler), interceptors: Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? [] });
         }
       }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomIdBytes } from './random-pool';
 
 /**
  * Opaque, type-prefixed, time-ordered identifiers (API guide: Conventions): `rel_` + a
@@ -18,7 +18,7 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = randomBytes(16);
+  const random = randomIdBytes(16);
   let body = '';
   for (let i = 0; i < 16; i++) body += ALPHABET[random[i] & 31];
   return `${prefix}_${time}${body}`;
