@@ -28,3 +28,11 @@ describe('withoutUnmountedEnhancers', () => {
     }
   });
 });
+
+describe('withoutUnmountedEnhancers, on what it must not drop', () => {
+  it('refuses a module holding a second global guard or interceptor', () => {
+    const module = ClsModule.forRoot({ global: true });
+    const extra: DynamicModule = { module: class Extra {}, providers: [{ provide: APP_INTERCEPTOR, useValue: { intercept: () => undefined } }] };
+    expect(() => withoutUnmountedEnhancers({ ...module, imports: [...(module.imports ?? []), extra] }, { global: true })).toThrow(/more than one/);
+  });
+});

@@ -41,15 +41,28 @@ export class DatabaseModule {}
  * interceptor alone puts every route through Nest's rxjs interceptor chain
  * (≈ 40 µs of CPU per request, pipeline/mutating-routes.ts), so those two
  * providers are left out of the module nestjs-cls builds. Refuses options
- * that mount either: then the providers would be doing real work.
+ * that mount either (the providers would then do real work), and a module
+ * holding more than one of each: something else would be dropped with them.
  */
 export function withoutUnmountedEnhancers(module: DynamicModule, options: ClsModuleOptions): DynamicModule {
   if (options.guard?.mount || options.interceptor?.mount) throw new Error('withoutUnmountedEnhancers: the CLS guard or interceptor is mounted; keep its providers');
-  const enhancer = (p: Provider) => typeof p === 'object' && (p.provide === APP_GUARD || p.provide === APP_INTERCEPTOR);
+  const removed = new Map<unknown, number>([
+    [APP_GUARD, 0],
+    [APP_INTERCEPTOR, 0],
+  ]);
+  const enhancer = (p: Provider) => typeof p === 'object' && removed.has(p.provide);
   const strip = (entry: unknown): unknown => {
     if (!entry || typeof entry !== 'object' || !('module' in entry)) return entry;
     const dynamic = entry as DynamicModule;
-    return { ...dynamic, providers: dynamic.providers?.filter((p) => !enhancer(p)), imports: dynamic.imports?.map(strip) as DynamicModule['imports'] };
+    const providers = dynamic.providers?.filter((p) => {
+      if (!enhancer(p)) return true;
+      const token = (p as { provide: unknown }).provide;
+      removed.set(token, removed.get(token)! + 1);
+      return false;
+    });
+    return { ...dynamic, providers, imports: dynamic.imports?.map(strip) as DynamicModule['imports'] };
   };
-  return strip(module) as DynamicModule;
+  const stripped = strip(module) as DynamicModule;
+  if ([...removed.values()].some((n) => n > 1)) throw new Error('withoutUnmountedEnhancers: nestjs-cls built more than one global guard or interceptor; check which before leaving them out');
+  return stripped;
 }

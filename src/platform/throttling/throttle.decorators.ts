@@ -1,13 +1,14 @@
 import { applyDecorators, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { ApiExtension, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+import { CachedReflector } from '../pipeline/cached-reflector';
 
 /** The named limits of API guide: Rate limits (THROTTLE_DEFAULT, THROTTLE_UPLOADS, THROTTLE_AUTH). */
 export type PolicyName = 'default' | 'uploads' | 'auth';
 
 const OPT_IN_POLICIES = 'musicpub:rateLimitPolicies';
-const reflector = new Reflector();
+// @nestjs/throttler asks on every request (skipIf); the answers are fixed per route.
+const reflector = new CachedReflector();
 
 const tooManyRequests = ApiTooManyRequestsResponse({
   description: 'Rate limit used up (problem+json `quota-exceeded`, with Retry-After).',
@@ -42,16 +43,8 @@ export function Unthrottled(): MethodDecorator & ClassDecorator {
   return applyDecorators(SkipThrottle(), ApiExtension(UNTHROTTLED_EXTENSION, true)) as MethodDecorator & ClassDecorator;
 }
 
-// The policies a route opts into are fixed once it is decorated; @nestjs/throttler asks on every request.
-const optedIn = new WeakMap<object, readonly PolicyName[]>();
-
 /** `default` applies everywhere unless skipped; `uploads` and `auth` only where a route opts in. */
 export function routeOptsInto(context: ExecutionContext, policy: PolicyName): boolean {
-  const handler = context.getHandler();
-  let policies = optedIn.get(handler);
-  if (policies === undefined) {
-    policies = reflector.getAllAndOverride<PolicyName[] | undefined>(OPT_IN_POLICIES, [handler, context.getClass()]) ?? [];
-    optedIn.set(handler, policies);
-  }
-  return policies.includes(policy);
+  const policies = reflector.getAllAndOverride<PolicyName[] | undefined>(OPT_IN_POLICIES, [context.getHandler(), context.getClass()]);
+  return policies?.includes(policy) ?? false;
 }
