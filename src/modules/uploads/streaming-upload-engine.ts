@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { newId } from '../../platform/ids';
+import { offHeapGarbage } from '../../platform/memory/off-heap-garbage';
 import { AudioInspector, type AudioInspection } from './audio-inspection';
 import type { StagedObject, UploadStorage } from './storage/upload-storage';
 
@@ -65,6 +66,7 @@ export class StreamingUploadEngine implements StorageEngine {
       transform(chunk: Buffer, _encoding, done) {
         hash.update(chunk);
         size += chunk.length;
+        offHeapGarbage(chunk.length);
         inspector.write(chunk).then(() => done(null, chunk), done);
       },
     });

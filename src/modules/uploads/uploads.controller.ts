@@ -41,6 +41,7 @@ import { Principal, type AuthPrincipal } from '../../platform/auth/principal';
 import { Scopes } from '../../platform/auth/scopes.decorator';
 import type { Page } from '../../platform/http/pagination';
 import { DomainError, problemType } from '../../platform/errors/domain-errors';
+import { offHeapGarbageMeter } from '../../platform/memory/off-heap-garbage';
 import { PreparesOutsideTransaction } from '../../platform/request-transaction/prepares-outside-transaction.decorator';
 import { UploadThrottle } from '../../platform/throttling/throttle.decorators';
 import { contentRange, selectByteRange, unsatisfiedContentRange } from './byte-range';
@@ -166,7 +167,7 @@ export class UploadsController {
     }
     // Once the headers are out, a failure can only cut the body short: the
     // client sees fewer bytes than Content-Length promised.
-    await pipeline(stream, res).catch((error: unknown) => {
+    await pipeline(stream, offHeapGarbageMeter(), res).catch((error: unknown) => {
       if (!res.writableFinished && (error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
         this.logger.warn({ err: error, uploadId: upload.id }, 'upload content stream failed');
       }
