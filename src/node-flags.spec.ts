@@ -2,8 +2,8 @@ import { missingTunedFlags } from './node-flags';
 
 describe('missingTunedFlags', () => {
   it('asks for the semi-space cap when nothing sets it', () => {
-    expect(missingTunedFlags([], undefined)).toEqual(['--max-semi-space-size=2']);
-    expect(missingTunedFlags(['--enable-source-maps'], '--max-old-space-size=512')).toEqual(['--max-semi-space-size=2']);
+    expect(missingTunedFlags([], undefined)).toEqual(['--max-semi-space-size=16']);
+    expect(missingTunedFlags(['--enable-source-maps'], '--max-old-space-size=512')).toEqual(['--max-semi-space-size=16']);
   });
 
   it("leaves an operator's own value alone, on the command line or in NODE_OPTIONS, in either spelling", () => {

@@ -2,15 +2,17 @@
  * V8 settings the server runs with, whoever starts it (`npm start`, `node
  * dist/main.js`, a container's CMD).
  *
- * --max-semi-space-size=2 (MiB): a streamed upload turns every request-body
- * chunk into garbage at once, and V8 lets its young generation grow to 16 MiB
- * per semi-space (plus the to-space and the pages it keeps) before it
- * collects: on a 600 MB upload that young garbage alone put the process at
- * 252–267 MB RSS. Capped at 2 MiB, scavenges run more often over a smaller
- * space, the peak stays under 250 MB, and upload throughput went up, not
- * down (BENCHMARKS.md).
+ * --max-semi-space-size=16 (MiB): V8 sizes its young generation from the
+ * machine's memory, up to 64 MiB per semi-space on a 24 GiB host, and once
+ * grown it is not handed back: a fresh server sat at 213–236 MiB of RSS
+ * against 198–209 with the cap, too close to the 250 MB an upload may reach.
+ * Smaller is not better: at 2 MiB, 16 concurrent requests keep most of the
+ * young generation alive, it is scavenged every dozen requests, and reads
+ * and writes lost 15–20 % of their throughput (BENCHMARKS.md, "The young
+ * generation, third look"). Upload bodies, which used to need the small
+ * young generation, are collected by platform/memory/off-heap-garbage.ts.
  */
-export const TUNED_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const TUNED_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 /**
  * V8 reads its heap limits once, at startup, so a process started without

@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { TUNED_NODE_FLAGS } from '../src/node-flags';
 import { createEmptyDatabase, TestDatabase } from './helpers/test-database';
 
 jest.setTimeout(60_000);
@@ -176,7 +177,7 @@ describe('production build', () => {
         const base = `http://127.0.0.1:${port}`;
         // The server re-executed itself (same pid) with the V8 flags of src/node-flags.ts.
         if (existsSync(`/proc/${child.pid}/cmdline`)) {
-          expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=2');
+          expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(TUNED_NODE_FLAGS));
         }
 
         const ready = await fetch(`${base}/health/ready`);
