@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
+import { runInNewContext } from 'node:vm';
 import { COLLECT_EVERY, offHeapGarbage, offHeapGarbageMeter } from './off-heap-garbage';
 
 const CHUNK = 64 * 1024;
@@ -31,6 +32,11 @@ describe('offHeapGarbage', () => {
   // The control: the same chunks unreported stay allocated, so the assertion above can fail.
   it('(control) unreported, the same chunks pile up far beyond that', () => {
     expect(streamGarbage(false)).toBeGreaterThan(TOTAL / 2);
+  });
+
+  it('leaves gc() off the global object of this and of new contexts', () => {
+    expect(typeof (globalThis as { gc?: unknown }).gc).toBe('undefined');
+    expect(runInNewContext('typeof gc')).toBe('undefined');
   });
 });
 
