@@ -317,7 +317,7 @@ function formatBaselineTable(rows) {
 /**
  * Issue 5: a streamed WAV upload against a bare disk write of the same bytes,
  * each on a fresh server (so its memory is the upload's): as deployed (young
- * generation capped at 16 MiB per semi-space, src/node-flags.ts), and with V8
+ * generation capped at 8 MiB per semi-space, src/node-flags.ts), and with V8
  * left to size its young generation from the machine's memory.
  */
 async function uploadScenario(env, key) {

@@ -2,17 +2,20 @@
  * V8 settings the server runs with, whoever starts it (`npm start`, `node
  * dist/main.js`, a container's CMD).
  *
- * --max-semi-space-size=16 (MiB): V8 sizes its young generation from the
- * machine's memory, up to 64 MiB per semi-space on a 24 GiB host, and once
- * grown it is not handed back: a fresh server sat at 213–236 MiB of RSS
- * against 198–209 with the cap, too close to the 250 MB an upload may reach.
- * Smaller is not better: at 2 MiB, 16 concurrent requests keep most of the
- * young generation alive, it is scavenged every dozen requests, and reads
- * and writes lost 15–20 % of their throughput (BENCHMARKS.md, "The young
- * generation, third look"). Upload bodies, which used to need the small
- * young generation, are collected by platform/memory/off-heap-garbage.ts.
+ * --max-semi-space-size=8 (MiB): the young generation, once grown under load,
+ * stays committed, two semi-spaces of it, and a 600 MB upload's peak RSS
+ * (< 250 MB on both storage backends) is that idle size plus the upload's
+ * buffers. V8's own sizing (up to 64 MiB per semi-space on a 24 GiB host) and
+ * a 16 MiB cap both took an S3 upload past 250 MB in some runs; at 8 the
+ * idle size held at 195–197 MiB and S3 uploads peaked at 211–217 MiB. Much
+ * smaller is slow: at 2 MiB, 16 concurrent requests keep most of the young
+ * generation alive, it is scavenged every dozen requests, and reads and
+ * writes lost 15–20 % of their throughput; at 16 idempotent POSTs ran
+ * 10–20 % faster than at 8 (BENCHMARKS.md, "The young generation, third look").
+ * Upload bodies, which used to need the 2 MiB cap, are collected by
+ * platform/memory/off-heap-garbage.ts.
  */
-export const TUNED_NODE_FLAGS = ['--max-semi-space-size=16'];
+export const TUNED_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /**
  * V8 reads its heap limits once, at startup, so a process started without
