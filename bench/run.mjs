@@ -251,7 +251,7 @@ async function baselineScenarios(env, key) {
     const result = [];
     if (wanted('cpu')) {
       // The bench servers sit idle meanwhile.
-      const cpu = JSON.parse(run(process.execPath, [...serverNodeArgs(), 'bench/where-time-goes.mjs'], { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id }).trim().split('\n').pop());
+      const cpu = JSON.parse(run(process.execPath, [...serverNodeArgs(), '--expose-gc', 'bench/where-time-goes.mjs'], { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id }).trim().split('\n').pop());
       const titles = { health: 'GET /health/live', read: 'GET /v1/releases/:id (3 tracks × 2 credits), API key' };
       for (const [name, r] of Object.entries(cpu)) result.push({ cpuOnly: true, title: `${titles[name]}: CPU per request in-process, no sockets`, against: 'floor', target: { health: 0.6, read: 0.9 }[name], base: { cpuUs: r.floor }, subject: { cpuUs: r.musicpub } });
     }

@@ -4,7 +4,13 @@
 // machine this moves far less than throughput does (no scheduling between
 // server, load generator and database decides it), so it tells what the
 // pipeline itself costs per request. Run by bench/run.mjs (BENCH_ONLY=cpu),
-// which passes DATABASE_URL etc., BENCH_KEY and BENCH_RELEASE_ID.
+// which passes DATABASE_URL etc., BENCH_KEY and BENCH_RELEASE_ID, and
+// --expose-gc: both apps share one heap, so every block of requests starts
+// after a full collection, and no side pays for collecting the other's
+// garbage. Each side's figure is the median of ROUNDS blocks, minus the
+// median of the bare handler's: on /health/live the floor costs about what
+// injecting does, and the mean of a few long blocks moved by a factor of
+// ten between runs (a collection landing in one block or the next).
 import { createRequire } from 'node:module';
 import { inject } from 'light-my-request';
 import { createFloorApp } from './floor-server.mjs';
@@ -31,7 +37,11 @@ const routes = {
   read: { method: 'GET', url: `/v1/releases/${releaseId}`, headers: { 'x-api-key': key } },
 };
 
+const ROUNDS = 12;
+const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+
 async function cpuPerRequest(handler, route, n) {
+  globalThis.gc?.();
   const start = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const res = await inject(handler, route);
@@ -46,11 +56,12 @@ for (const name of (process.env.BENCH_CPU_ROUTES ?? 'health,read').split(',')) {
   const route = routes[name];
   // Warm-up (JIT, caches), then alternate to spread any drift over both.
   for (const side of ['bare', 'floor', 'musicpub']) await cpuPerRequest(handlers[side], route, Math.ceil(N / 4));
-  const sums = { bare: 0, floor: 0, musicpub: 0 };
-  for (let round = 0; round < 4; round++) {
-    for (const side of round % 2 ? ['musicpub', 'floor', 'bare'] : ['bare', 'floor', 'musicpub']) sums[side] += await cpuPerRequest(handlers[side], route, Math.ceil(N / 4));
+  const blocks = { bare: [], floor: [], musicpub: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 ? ['musicpub', 'floor', 'bare'] : ['bare', 'floor', 'musicpub']) blocks[side].push(await cpuPerRequest(handlers[side], route, Math.ceil(N / ROUNDS)));
   }
-  result[name] = { floor: (sums.floor - sums.bare) / 4, musicpub: (sums.musicpub - sums.bare) / 4, injection: sums.bare / 4 };
+  const injection = median(blocks.bare);
+  result[name] = { floor: median(blocks.floor) - injection, musicpub: median(blocks.musicpub) - injection, injection };
 }
 await musicpub.close();
 await floor.close();
