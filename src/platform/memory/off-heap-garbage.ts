@@ -35,13 +35,14 @@ export function offHeapGarbage(bytes: number): void {
  * V8's gc() without --expose-gc on the command line, which would put gc on
  * every script's global object: the flag is set only while one new context is
  * created, which gets the function, and then cleared again (unless the
- * process was started with it). Written here rather than taken from a package
- * (`expose-gc` does the same in three lines, without clearing the flag).
- * Undefined where the platform refuses it; uploads then free their memory at
- * V8's own pace, as they would without this module.
+ * process was started with it, on the command line or in NODE_OPTIONS).
+ * Written here rather than taken from a package (`expose-gc` does the same in
+ * three lines, without clearing the flag). Undefined where the platform
+ * refuses it; uploads then free their memory at V8's own pace, as they would
+ * without this module.
  */
 function loadCollector(): Collector | undefined {
-  const startedWithIt = process.execArgv.some((arg) => /^--expose[-_]gc$/.test(arg));
+  const startedWithIt = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /^--expose[-_]gc$/.test(arg));
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
