@@ -6,8 +6,8 @@
  * stays committed, two semi-spaces of it, and a 600 MB upload's peak RSS
  * (< 250 MB on both storage backends) is that idle size plus the upload's
  * buffers. V8's own sizing (up to 64 MiB per semi-space on a 24 GiB host) and
- * a 16 MiB cap both took an S3 upload past 250 MB in some runs; at 8 the
- * idle size held at 195–197 MiB and S3 uploads peaked at 211–217 MiB. Much
+ * a 16 MiB cap both took an S3 upload past 250 MB in some runs; at 8, over
+ * five runs, S3 uploads idled at 188–206 MiB and peaked at 211–223 (234 MB). Much
  * smaller is slow: at 2 MiB, 16 concurrent requests keep most of the young
  * generation alive, it is scavenged every dozen requests, and reads and
  * writes lost 15–20 % of their throughput; at 16 idempotent POSTs ran
