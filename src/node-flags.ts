@@ -33,11 +33,15 @@ export function applyTunedNodeFlags(): void {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
 }
 
-/** The tuned flags that neither `execArgv` nor NODE_OPTIONS sets (V8 accepts `_` for `-` in names). */
+/** The tuned flags that neither `execArgv` nor NODE_OPTIONS sets. */
 export function missingTunedFlags(execArgv: string[], nodeOptions: string | undefined): string[] {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
-  return TUNED_NODE_FLAGS.filter((flag) => {
-    const name = flag.split('=')[0];
-    return !given.some((arg) => arg === name || arg.startsWith(`${name}=`));
+  return TUNED_NODE_FLAGS.filter((flag) => !nodeFlagGiven(flag.split('=')[0], execArgv, nodeOptions));
+}
+
+/** Whether the process was given the flag `name` (`--name` or `--name=…`), on the command line or in NODE_OPTIONS; V8 accepts `_` for `-` in names. */
+export function nodeFlagGiven(name: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((arg) => {
+    const spelled = arg.replace(/_/g, '-');
+    return spelled === name || spelled.startsWith(`${name}=`);
   });
 }

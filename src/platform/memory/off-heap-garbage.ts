@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { nodeFlagGiven } from '../../node-flags';
 
 /**
  * Node's HTTP parser hands every request-body chunk over as a fresh off-heap
@@ -42,7 +43,7 @@ export function offHeapGarbage(bytes: number): void {
  * without this module.
  */
 function loadCollector(): Collector | undefined {
-  const startedWithIt = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /^--expose[-_]gc$/.test(arg));
+  const startedWithIt = nodeFlagGiven('--expose-gc', process.execArgv, process.env.NODE_OPTIONS);
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
