@@ -13,7 +13,8 @@ const swc = {
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
-  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js', '<rootDir>/test/helpers/suite-durations-reporter.js'],
+  testSequencer: '<rootDir>/test/helpers/duration-hint-sequencer.js',
   testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$', 'clients/[^/]+/test/.*\\.e2e-spec\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
