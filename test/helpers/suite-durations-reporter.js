@@ -1,7 +1,8 @@
 // With RECORD_SUITE_DURATIONS=1, writes how long each suite of the run took
 // to test/suite-durations.json, which orders the suites on machines where Jest
-// has no times of its own (duration-hint-sequencer.js). Suites not in the run
-// keep their recorded time; entries for files that are gone are dropped.
+// has no times of its own (duration-hint-sequencer.js). Suites not in the run,
+// or that failed, keep their recorded time; entries for files that are gone
+// are dropped.
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
@@ -18,6 +19,8 @@ class SuiteDurationsReporter {
     if (process.env.RECORD_SUITE_DURATIONS !== '1') return;
     const durations = readRecordedDurations();
     for (const suite of results.testResults) {
+      // A suite that failed may have stopped early: its time says nothing about the next run.
+      if (suite.numFailingTests > 0 || suite.testExecError) continue;
       // Rounded: the order is what matters, and small diffs keep the file readable.
       durations[path.relative(ROOT, suite.testFilePath)] = Math.round((suite.perfStats.end - suite.perfStats.start) / 100) * 100;
     }
