@@ -113,8 +113,14 @@ export class WebhookReceiver {
         res.end(answer.body ?? '');
       };
       if (answer.hang) return;
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      if (answer.delayMs) {
+        // A sender that gives up first closes the request: the answer is no longer due, and its
+        // timer would keep the Jest worker alive after the suite (a timeout test waits 10 s).
+        const timer = setTimeout(send, answer.delayMs);
+        res.once('close', () => clearTimeout(timer));
+      } else {
+        send();
+      }
     });
   }
 }
