@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { BadRequest, DomainError } from '../../platform/errors/domain-errors';
 import { isOutOfStorage } from '../../platform/errors/error-rendering';
 import { fileSettled } from './streaming-upload-engine';
+import { requestOf } from '../../platform/http/http-context';
 
 /**
  * Wraps multer on the upload route, to word its failures for this form:
@@ -23,7 +24,7 @@ export class UploadErrorsInterceptor implements NestInterceptor {
   constructor(private readonly config: AppConfig) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = requestOf(context);
     return next.handle().pipe(
       catchError((error: unknown) => from(fileSettled(req)).pipe(mergeMap(() => throwError(() => this.reword(error, req))))),
     );

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Reflector } from '@nestjs/core';
 import { Unauthenticated } from './auth-errors';
 import { AuthGuard } from './auth.guard';
@@ -18,11 +19,7 @@ class Routes {
 
 function context(handler: () => void, req: { query?: Record<string, unknown>; headers?: Record<string, string> }): ExecutionContext {
   const request = { query: {}, headers: {}, ...req };
-  return {
-    getHandler: () => handler,
-    getClass: () => Routes,
-    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}) }),
-  } as unknown as ExecutionContext;
+  return new ExecutionContextHost([request, {}], Routes, handler);
 }
 
 async function refusal(promise: boolean | Promise<unknown>): Promise<Unauthenticated> {

@@ -10,6 +10,7 @@ import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './creden
 import { PassportNames } from './passport-names';
 import { attachPrincipal, type AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { requestOf } from '../http/http-context';
 
 /** Query parameters that look like credentials: refused outright (API guide: Authentication), never logged in clear. */
 const QUERY_CREDENTIAL = /^(api[_-]?key|x-api-key|key|access[_-]?token|token|client[_-]?secret|authorization|jwt)$/i;
@@ -71,7 +72,7 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = requestOf(context);
 
     // By name (?api_key=…), or a credential sent as the name itself (?mpk_live_…).
     if (Object.keys(req.query ?? {}).some((name) => QUERY_CREDENTIAL.test(name) || containsSecretShape(name))) {

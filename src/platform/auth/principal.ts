@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { JsonWebKey } from 'node:crypto';
 import type { Request } from 'express';
 import type { Scope } from './scopes';
+import { requestOf } from '../http/http-context';
 
 /**
  * Who is calling, as established by the auth guard. Every repository method
@@ -40,7 +41,7 @@ export function principalOf(req: Request): AuthPrincipal | undefined {
 
 /** Injects the authenticated principal into a handler parameter. */
 export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthPrincipal => {
-  const principal = principalOf(ctx.switchToHttp().getRequest<Request>());
+  const principal = principalOf(requestOf(ctx));
   // The global auth guard runs first; reaching here without a principal is a wiring bug.
   if (!principal) throw new Error('No authenticated principal on this request');
   return principal;

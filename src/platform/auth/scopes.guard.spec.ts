@@ -1,4 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext, Type } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Reflector } from '@nestjs/core';
 import { InsufficientScope } from './auth-errors';
 import type { AuthPrincipal } from './principal';
@@ -28,11 +29,7 @@ class ScopedController {
 }
 
 function context(target: object, handler: (...args: never[]) => unknown, principal?: Partial<AuthPrincipal>): ExecutionContext {
-  return {
-    getHandler: () => handler,
-    getClass: () => target,
-    switchToHttp: () => ({ getRequest: () => ({ principal }) }),
-  } as unknown as ExecutionContext;
+  return new ExecutionContextHost([{ principal }, {}], target as Type, handler);
 }
 
 const principal = (...scopes: string[]): Partial<AuthPrincipal> => ({ orgId: 'org_1', keyId: 'key_1', credential: 'api_key', scopes: scopes as AuthPrincipal['scopes'] });

@@ -1,11 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { InsufficientScope } from './auth-errors';
 import { principalOf } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { REQUIRED_SCOPES } from './scopes.decorator';
 import { missingScopes } from './scopes';
+import { requestOf } from '../http/http-context';
 
 /**
  * Runs after AuthGuard. Fails closed: an authenticated route that declares no
@@ -22,7 +22,7 @@ export class ScopesGuard implements CanActivate {
     if (!required || required.length === 0) {
       throw new Error(`Route ${context.getClass().name}.${context.getHandler().name} declares neither @Public() nor @Scopes()`);
     }
-    const principal = principalOf(context.switchToHttp().getRequest<Request>());
+    const principal = principalOf(requestOf(context));
     const missing = missingScopes(principal?.scopes ?? [], required);
     if (missing.length > 0) throw new InsufficientScope(missing);
     return true;

@@ -1,8 +1,8 @@
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiHeader, ApiPreconditionFailedResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { IfMatchCondition, parseIfMatch } from './entity-tag';
 import { BadRequest } from '../errors/domain-errors';
+import { requestOf } from './http-context';
 
 /**
  * The request's parsed `If-Match` (RFC 9110 §13.1.1), or undefined when the
@@ -10,7 +10,7 @@ import { BadRequest } from '../errors/domain-errors';
  * error (400) rather than a silent non-match.
  */
 export const IfMatch = createParamDecorator((_data: unknown, ctx: ExecutionContext): IfMatchCondition | undefined => {
-  const header = ctx.switchToHttp().getRequest<Request>().headers['if-match'];
+  const header = requestOf(ctx).headers['if-match'];
   if (header === undefined) return undefined;
   const condition = parseIfMatch(header);
   if (!condition) {

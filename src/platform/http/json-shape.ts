@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { BadRequest } from '../errors/domain-errors';
+import { requestOf } from './http-context';
 
 /**
  * Shapes no endpoint accepts, refused before any handler, pipe or interceptor
@@ -51,7 +51,7 @@ export function jsonShapeProblem(value: unknown): ShapeProblem | undefined {
 @Injectable()
 export class BodyShapeGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = requestOf(context);
     const problem = jsonShapeProblem(req.query) ?? (req.body === undefined ? undefined : jsonShapeProblem(req.body));
     if (problem) throw new BadRequest('The request is invalid.', [problem]);
     return true;

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
 import { BadRequest } from '../errors/domain-errors';
+import { requestOf } from './http-context';
 
 /**
  * For a route that takes no body: a body, if sent, must be an empty JSON
@@ -12,7 +12,7 @@ import { BadRequest } from '../errors/domain-errors';
  * OpenAPI document still shows the route without a request body.
  */
 export const NoInput = createParamDecorator((_data: unknown, ctx: ExecutionContext): void => {
-  const body = ctx.switchToHttp().getRequest<Request>().body as unknown;
+  const body = requestOf(ctx).body as unknown;
   if (body === undefined || body === null) return;
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequest('This operation takes no request body; send none, or an empty JSON object.');

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PATH_METADATA } from '@nestjs/common/constants';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { AUDITED, AuditedOptions } from '../audit/audited.decorator';
 import { defaultAction } from '../audit/audit-draft';
@@ -14,6 +14,7 @@ import type { IdempotencyScope } from '../idempotency/idempotency-store';
 import { SKIP_IDEMPOTENCY } from '../idempotency/skip-idempotency.decorator';
 import { PREPARES_OUTSIDE_TRANSACTION } from './prepares-outside-transaction.decorator';
 import { RequestTransaction } from './request-transaction';
+import { requestOf, responseOf } from '../http/http-context';
 
 /**
  * Hands every mutating request to RequestTransaction (one transaction, one
@@ -31,10 +32,10 @@ export class RequestTransactionInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = requestOf(context);
     if (!MUTATING_METHODS.has(req.method)) return next.handle();
     this.auditor.describe(req, this.routeAudit(context));
-    const res = context.switchToHttp().getResponse<Response>();
+    const res = responseOf(context);
     const prepares = this.reflector.get<boolean>(PREPARES_OUTSIDE_TRANSACTION, context.getHandler()) === true;
     const handler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
     return from(this.requests.handle(req, res, this.idempotencyScope(context, req), prepares, handler));

@@ -1,10 +1,10 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { AppConfig, RateLimit } from '../../config/app-config';
 import { QuotaExceeded } from './quota-exceeded.error';
 import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
 import { RateLimitStorage } from './rate-limit-storage';
 import { clientTracker, counterKey } from './rate-limit-tracker';
+import { requestOf, responseOf } from '../http/http-context';
 
 /**
  * The `auth` budget as AuthGuard uses it (API guide: Rate limits: failed authentications
@@ -48,11 +48,11 @@ export class AuthAttemptLimiter {
   }
 
   private keyFor(context: ExecutionContext): string {
-    return counterKey(this.policy.name, clientTracker(context.switchToHttp().getRequest<Request>()));
+    return counterKey(this.policy.name, clientTracker(requestOf(context)));
   }
 
   private report(context: ExecutionContext, usage: PolicyUsage): PolicyUsage {
-    context.switchToHttp().getResponse<Response>().set(rateLimitHeaders([usage]));
+    responseOf(context).set(rateLimitHeaders([usage]));
     return usage;
   }
 }

@@ -1,12 +1,36 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
-import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
-import type { Response } from 'express';
+import {
+  ThrottlerGuard,
+  type Resolvable,
+  type ThrottlerGenerateKeyFunction,
+  type ThrottlerGetTrackerFunction,
+  type ThrottlerOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import {
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from '@nestjs/throttler/dist/throttler.constants';
+import type { Request, Response } from 'express';
 import { QuotaExceeded } from './quota-exceeded.error';
 import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
 
 const USAGES = Symbol('rateLimitUsages');
 type CarriesUsages = { [USAGES]?: PolicyUsage[] };
+
+/** One named throttler as it applies to one route: the route's overrides already merged in. */
+interface RoutePolicy {
+  throttler: ThrottlerOptions;
+  limit: Resolvable<number>;
+  ttl: Resolvable<number>;
+  blockDuration: Resolvable<number> | undefined;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+}
 
 /**
  * @nestjs/throttler's guard, with the library's named throttlers, skips,
@@ -15,45 +39,49 @@ type CarriesUsages = { [USAGES]?: PolicyUsage[] };
  * RateLimit (and the binding one in X-RateLimit-*), and a refusal is a
  * QuotaExceeded problem naming every violated policy (not ThrottlerException).
  *
+ * Which policies count a route, and with which overrides, is read from the
+ * route's metadata once per route (the library asks six questions per policy
+ * and awaits three values on every request); a value given as a function of
+ * the request is still resolved on every request.
+ *
  * A global guard that runs after AuthGuard and before ScopesGuard (see
  * pipeline/global-guards.ts), so the principal
  * (and with it the API key to count against) is known.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly applies = new WeakMap<object, WeakMap<object, boolean>>();
+  private readonly routes = new WeakMap<object, WeakMap<object, RoutePolicy[]>>();
 
-  /**
-   * False when the route counts against none of the policies (@SkipThrottle,
-   * and no opt-in for `uploads` or `auth`), decided once per route: the
-   * library's per-request questions (skip flag and skipIf per policy) depend
-   * only on the route's metadata here (see throttler-options.ts).
-   */
+  /** False when the route counts against none of the policies (@SkipThrottle, and no opt-in for `uploads` or `auth`). */
   appliesTo(context: ExecutionContext): boolean {
-    const handler = context.getHandler();
-    const classRef = context.getClass();
-    let known = this.applies.get(classRef);
-    if (!known) this.applies.set(classRef, (known = new WeakMap()));
-    let applies = known.get(handler);
-    if (applies === undefined) {
-      applies = this.throttlers.some((throttler) => {
-        const skipped = this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + (throttler.name ?? 'default'), [handler, classRef]);
-        return !(skipped || (throttler.skipIf ?? this.commonOptions.skipIf)?.(context));
-      });
-      known.set(handler, applies);
-    }
-    return applies;
+    return this.policiesOf(context).length > 0;
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (await super.canActivate(context)) return true;
-    const req = this.getRequestResponse(context).req as CarriesUsages;
+    let allowed = true;
+    for (const policy of this.policiesOf(context)) {
+      const name = policy.throttler.name ?? 'default';
+      const ttl = await this.numberOf(policy.ttl, context, 'ttl', name);
+      const request: ThrottlerRequest = {
+        context,
+        throttler: policy.throttler,
+        limit: await this.numberOf(policy.limit, context, 'limit', name),
+        ttl,
+        blockDuration: policy.blockDuration === undefined ? ttl : await this.numberOf(policy.blockDuration, context, 'blockDuration', name),
+        getTracker: policy.getTracker,
+        generateKey: policy.generateKey,
+      };
+      // Every policy is counted even after one refuses, so the refusal names all it broke.
+      if (!(await this.handleRequest(request))) allowed = false;
+    }
+    if (allowed) return true;
+    const req = context.getArgByIndex<Request & CarriesUsages>(0);
     throw new QuotaExceeded((req[USAGES] ?? []).filter((usage) => usage.exceeded));
   }
 
   /** Counts the request against one policy; returns false (not throw) when over, so every policy is counted and named. */
   protected override async handleRequest({ context, limit, ttl, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
-    const { req, res } = this.getRequestResponse(context);
+    const req = context.getArgByIndex<Request & CarriesUsages>(0);
     const name = throttler.name ?? 'default';
     const key = generateKey(context, await getTracker(req, context), name);
     const record = await this.storageService.increment(key, ttl, limit, 0, name);
@@ -62,9 +90,48 @@ export class RateLimitGuard extends ThrottlerGuard {
       { count: record.totalHits, resetMs: record.timeToExpire * 1000 },
       record.isBlocked,
     );
-    const usages = ((req as CarriesUsages)[USAGES] ??= []);
+    const usages = (req[USAGES] ??= []);
     usages.push(usage);
-    (res as Response).set(rateLimitHeaders(usages));
+    context.getArgByIndex<Response>(1).set(rateLimitHeaders(usages));
     return !usage.exceeded;
+  }
+
+  /**
+   * The policies counting this route, as the library decides per request:
+   * @SkipThrottle and the throttler's skipIf (which, here, reads only route
+   * metadata: throttler-options.ts), then the route's or class's overrides.
+   */
+  private policiesOf(context: ExecutionContext): RoutePolicy[] {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    let known = this.routes.get(classRef);
+    if (!known) this.routes.set(classRef, (known = new WeakMap()));
+    let policies = known.get(handler);
+    if (policies === undefined) {
+      const targets = [handler, classRef];
+      const override = <T>(key: string, throttler: ThrottlerOptions) => this.reflector.getAllAndOverride<T | undefined>(key + throttler.name, targets);
+      policies = this.throttlers
+        .filter((throttler) => !(override<boolean>(THROTTLER_SKIP, throttler) || (throttler.skipIf ?? this.commonOptions.skipIf)?.(context)))
+        .map((throttler) => ({
+          throttler,
+          limit: override<Resolvable<number>>(THROTTLER_LIMIT, throttler) ?? throttler.limit,
+          ttl: override<Resolvable<number>>(THROTTLER_TTL, throttler) ?? throttler.ttl,
+          blockDuration: override<Resolvable<number>>(THROTTLER_BLOCK_DURATION, throttler) ?? throttler.blockDuration,
+          getTracker: override<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, throttler) ?? throttler.getTracker ?? this.commonOptions.getTracker!,
+          generateKey: override<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, throttler) ?? throttler.generateKey ?? this.commonOptions.generateKey!,
+        }));
+      known.set(handler, policies);
+    }
+    return policies;
+  }
+
+  /** The library's value check: a number, or a numeric string, or a function of the request giving one. */
+  private async numberOf(value: Resolvable<number>, context: ExecutionContext, option: string, name: string): Promise<number> {
+    const resolved: unknown = typeof value === 'function' ? await value(context) : value;
+    const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
+    if (typeof number !== 'number' || Number.isNaN(number)) {
+      throw new Error(`Invalid "${option}" for the "${name}" throttler: expected a number, got ${JSON.stringify(resolved)}.`);
+    }
+    return number;
   }
 }

@@ -4,6 +4,7 @@ import { AuthAttemptLimiter } from '../../throttling/auth-attempt-limiter';
 import { Unauthenticated } from '../auth-errors';
 import { principalOf, type AuthPrincipal } from '../principal';
 import { RequestSignatureVerifier } from './request-signature.verifier';
+import { requestOf } from '../../http/http-context';
 
 /**
  * Signed requests (API guide: Signed requests), for every authenticated route. Runs right
@@ -25,7 +26,7 @@ export class RequestSignatureGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = requestOf(context);
     const principal = principalOf(req);
     if (!principal?.signing) return true;
     return this.verify(context, req, principal as AuthPrincipal & { signing: NonNullable<AuthPrincipal['signing']> });

@@ -1,0 +1,16 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+// Nest's switchToHttp() assigns a fresh object of three closures onto the
+// context on every call, and the guards of one request ask for the request
+// half a dozen times; an HTTP context's arguments are (req, res, next).
+
+/** The Express request of an HTTP execution context. */
+export function requestOf<T = Request>(host: ArgumentsHost): T {
+  return host.getArgByIndex<T>(0);
+}
+
+/** The Express response of an HTTP execution context. */
+export function responseOf(host: ArgumentsHost): Response {
+  return host.getArgByIndex<Response>(1);
+}
