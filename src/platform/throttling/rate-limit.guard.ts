@@ -30,6 +30,8 @@ interface RoutePolicy {
   blockDuration: Resolvable<number> | undefined;
   getTracker: ThrottlerGetTrackerFunction;
   generateKey: ThrottlerGenerateKeyFunction;
+  /** Set when no value depends on the request: the policy as handleRequest takes it, checked once. */
+  fixed?: Omit<ThrottlerRequest, 'context'>;
 }
 
 /**
@@ -60,17 +62,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     let allowed = true;
     for (const policy of this.policiesOf(context)) {
-      const name = policy.throttler.name ?? 'default';
-      const ttl = await this.numberOf(policy.ttl, context, 'ttl', name);
-      const request: ThrottlerRequest = {
-        context,
-        throttler: policy.throttler,
-        limit: await this.numberOf(policy.limit, context, 'limit', name),
-        ttl,
-        blockDuration: policy.blockDuration === undefined ? ttl : await this.numberOf(policy.blockDuration, context, 'blockDuration', name),
-        getTracker: policy.getTracker,
-        generateKey: policy.generateKey,
-      };
+      const request: ThrottlerRequest = policy.fixed ? { context, ...policy.fixed } : await resolvedRequest(policy, context);
       // Every policy is counted even after one refuses, so the refusal names all it broke.
       if (!(await this.handleRequest(request))) allowed = false;
     }
@@ -112,26 +104,61 @@ export class RateLimitGuard extends ThrottlerGuard {
       const override = <T>(key: string, throttler: ThrottlerOptions) => this.reflector.getAllAndOverride<T | undefined>(key + throttler.name, targets);
       policies = this.throttlers
         .filter((throttler) => !(override<boolean>(THROTTLER_SKIP, throttler) || (throttler.skipIf ?? this.commonOptions.skipIf)?.(context)))
-        .map((throttler) => ({
-          throttler,
-          limit: override<Resolvable<number>>(THROTTLER_LIMIT, throttler) ?? throttler.limit,
-          ttl: override<Resolvable<number>>(THROTTLER_TTL, throttler) ?? throttler.ttl,
-          blockDuration: override<Resolvable<number>>(THROTTLER_BLOCK_DURATION, throttler) ?? throttler.blockDuration,
-          getTracker: override<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, throttler) ?? throttler.getTracker ?? this.commonOptions.getTracker!,
-          generateKey: override<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, throttler) ?? throttler.generateKey ?? this.commonOptions.generateKey!,
-        }));
+        .map((throttler) =>
+          withFixedValues({
+            throttler,
+            limit: override<Resolvable<number>>(THROTTLER_LIMIT, throttler) ?? throttler.limit,
+            ttl: override<Resolvable<number>>(THROTTLER_TTL, throttler) ?? throttler.ttl,
+            blockDuration: override<Resolvable<number>>(THROTTLER_BLOCK_DURATION, throttler) ?? throttler.blockDuration,
+            getTracker: override<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, throttler) ?? throttler.getTracker ?? this.commonOptions.getTracker!,
+            generateKey: override<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, throttler) ?? throttler.generateKey ?? this.commonOptions.generateKey!,
+          }),
+        );
       known.set(handler, policies);
     }
     return policies;
   }
+}
 
-  /** The library's value check: a number, or a numeric string, or a function of the request giving one. */
-  private async numberOf(value: Resolvable<number>, context: ExecutionContext, option: string, name: string): Promise<number> {
-    const resolved: unknown = typeof value === 'function' ? await value(context) : value;
-    const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
-    if (typeof number !== 'number' || Number.isNaN(number)) {
-      throw new Error(`Invalid "${option}" for the "${name}" throttler: expected a number, got ${JSON.stringify(resolved)}.`);
-    }
-    return number;
+/** The policy as handleRequest takes it, each value resolved (a function of the request) and checked as the library does. */
+async function resolvedRequest(policy: RoutePolicy, context: ExecutionContext): Promise<ThrottlerRequest> {
+  const name = policy.throttler.name ?? 'default';
+  const value = async (resolvable: Resolvable<number>, option: string) =>
+    checkedNumber(typeof resolvable === 'function' ? await resolvable(context) : resolvable, option, name);
+  const ttl = await value(policy.ttl, 'ttl');
+  return {
+    context,
+    throttler: policy.throttler,
+    limit: await value(policy.limit, 'limit'),
+    ttl,
+    blockDuration: policy.blockDuration === undefined ? ttl : await value(policy.blockDuration, 'blockDuration'),
+    getTracker: policy.getTracker,
+    generateKey: policy.generateKey,
+  };
+}
+
+/** Resolves a policy whose values are all fixed once, so its requests cost no promise for them; a bad value fails on the route's first request. */
+function withFixedValues(policy: RoutePolicy): RoutePolicy {
+  const { throttler, limit, ttl, blockDuration } = policy;
+  if ([limit, ttl, blockDuration].some((value) => typeof value === 'function')) return policy;
+  const name = throttler.name ?? 'default';
+  const fixedTtl = checkedNumber(ttl, 'ttl', name);
+  const fixed = {
+    throttler,
+    limit: checkedNumber(limit, 'limit', name),
+    ttl: fixedTtl,
+    blockDuration: blockDuration === undefined ? fixedTtl : checkedNumber(blockDuration, 'blockDuration', name),
+    getTracker: policy.getTracker,
+    generateKey: policy.generateKey,
+  };
+  return { ...policy, fixed };
+}
+
+/** The library's value check: a number, or a string holding one. */
+function checkedNumber(value: unknown, option: string, name: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || Number.isNaN(number)) {
+    throw new Error(`Invalid "${option}" for the "${name}" throttler: expected a number, got ${JSON.stringify(value)}.`);
   }
+  return number;
 }
