@@ -4,8 +4,8 @@ import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest, DomainError } from '../../platform/errors/domain-errors';
 import { isOutOfStorage } from '../../platform/errors/error-rendering';
-import { fileSettled } from './streaming-upload-engine';
 import { requestOf } from '../../platform/http/http-context';
+import { fileSettled } from './streaming-upload-engine';
 
 /**
  * Wraps multer on the upload route, to word its failures for this form:

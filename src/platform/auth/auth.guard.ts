@@ -4,13 +4,13 @@ import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { containsSecretShape } from '../audit/secret-shapes';
 import { DomainError } from '../errors/domain-errors';
+import { requestOf } from '../http/http-context';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
 import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './credential-authenticator';
 import { PassportNames } from './passport-names';
 import { attachPrincipal, type AuthPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
-import { requestOf } from '../http/http-context';
 
 /** Query parameters that look like credentials: refused outright (API guide: Authentication), never logged in clear. */
 const QUERY_CREDENTIAL = /^(api[_-]?key|x-api-key|key|access[_-]?token|token|client[_-]?secret|authorization|jwt)$/i;

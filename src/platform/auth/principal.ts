@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { JsonWebKey } from 'node:crypto';
 import type { Request } from 'express';
-import type { Scope } from './scopes';
 import { requestOf } from '../http/http-context';
+import type { Scope } from './scopes';
 
 /**
  * Who is calling, as established by the auth guard. Every repository method

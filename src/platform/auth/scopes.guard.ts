@@ -1,11 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { requestOf } from '../http/http-context';
 import { InsufficientScope } from './auth-errors';
 import { principalOf } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { REQUIRED_SCOPES } from './scopes.decorator';
 import { missingScopes } from './scopes';
-import { requestOf } from '../http/http-context';
 
 /**
  * Runs after AuthGuard. Fails closed: an authenticated route that declares no

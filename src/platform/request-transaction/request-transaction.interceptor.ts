@@ -7,6 +7,7 @@ import { AUDITED, AuditedOptions } from '../audit/audited.decorator';
 import { defaultAction } from '../audit/audit-draft';
 import { RequestAuditor } from '../audit/request-auditor';
 import { principalOf } from '../auth/principal';
+import { requestOf, responseOf } from '../http/http-context';
 import { IDEMPOTENT_METHODS, MUTATING_METHODS } from '../http/http-methods';
 import { BadRequest } from '../errors/domain-errors';
 import { parseIdempotencyKey } from '../idempotency/idempotency-key';
@@ -14,7 +15,6 @@ import type { IdempotencyScope } from '../idempotency/idempotency-store';
 import { SKIP_IDEMPOTENCY } from '../idempotency/skip-idempotency.decorator';
 import { PREPARES_OUTSIDE_TRANSACTION } from './prepares-outside-transaction.decorator';
 import { RequestTransaction } from './request-transaction';
-import { requestOf, responseOf } from '../http/http-context';
 
 /**
  * Hands every mutating request to RequestTransaction (one transaction, one

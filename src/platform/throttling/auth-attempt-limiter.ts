@@ -1,10 +1,10 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AppConfig, RateLimit } from '../../config/app-config';
+import { requestOf, responseOf } from '../http/http-context';
 import { QuotaExceeded } from './quota-exceeded.error';
 import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
 import { RateLimitStorage } from './rate-limit-storage';
 import { clientTracker, counterKey } from './rate-limit-tracker';
-import { requestOf, responseOf } from '../http/http-context';
 
 /**
  * The `auth` budget as AuthGuard uses it (API guide: Rate limits: failed authentications

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import type { Request } from 'express';
+import { requestOf } from '../../http/http-context';
 import { AuthAttemptLimiter } from '../../throttling/auth-attempt-limiter';
 import { Unauthenticated } from '../auth-errors';
 import { principalOf, type AuthPrincipal } from '../principal';
 import { RequestSignatureVerifier } from './request-signature.verifier';
-import { requestOf } from '../../http/http-context';
 
 /**
  * Signed requests (API guide: Signed requests), for every authenticated route. Runs right
