@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TUNED_NODE_FLAGS } from '../src/node-flags';
 import { createEmptyDatabase, TestDatabase } from './helpers/test-database';
+import { eventually } from './helpers/upload-requests';
 
 jest.setTimeout(60_000);
 
@@ -192,7 +193,9 @@ describe('production build', () => {
         const unauthenticated = await fetch(`${base}/v1/api-keys`);
         expect(unauthenticated.status).toBe(401);
 
-        // The structured request log went to stdout, without the key.
+        // The structured request log went to stdout, without the key. A line reaches this
+        // process through a pipe that is read on its own, so it can arrive after the response.
+        await eventually(() => /"msg":"request completed"/.test(output.stdout));
         expect(output.stdout).toMatch(/"msg":"request completed"/);
         expect(output.stdout).not.toContain(created.key);
 
