@@ -49,7 +49,6 @@ function call(route: keyof Routes, ip = '192.0.2.1'): { context: ExecutionContex
   const headers: Record<string, string> = {};
   const res = { set: (fields: Record<string, string>) => Object.assign(headers, fields) };
   const req = { ip, socket: {}, principal: { orgId: 'org_1', keyId: 'key_1', credential: 'api_key', scopes: [] } };
-  // eslint-disable-next-line @typescript-eslint/unbound-method
   return { context: new ExecutionContextHost([req, res], Routes, Routes.prototype[route]), headers };
 }
 
