@@ -23,6 +23,7 @@ import { RequestTransactionModule } from './platform/request-transaction/request
 import { ThrottlingModule } from './platform/throttling/throttling.module';
 import { GLOBAL_GUARDS, PIPELINE_REFLECTOR } from './platform/pipeline/global-guards';
 import { bindRequestTransaction } from './platform/pipeline/mutating-routes';
+import { bindInputValidation } from './platform/pipeline/validated-inputs';
 
 export interface AppModuleOptions {
   /** Settings layered over process.env (tests build apps side by side this way). */
@@ -57,8 +58,10 @@ export class AppModule {
       PartnersModule,
       CredentialLeaksModule,
     ];
-    // The guards run on every route; the request transaction only on mutating ones (mutating-routes.ts says why).
+    // The guards run on every route; the request transaction only on mutating ones, DTO validation only on
+    // bodies and query strings (mutating-routes.ts and validated-inputs.ts say why).
     bindRequestTransaction(imports);
+    bindInputValidation(imports);
     return { module: AppModule, imports, providers: [PIPELINE_REFLECTOR, ...GLOBAL_GUARDS] };
   }
 }

@@ -1,9 +1,10 @@
-import { ModulesContainer } from '@nestjs/core';
-import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
+import { INTERCEPTORS_METADATA, METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer';
 import { RequestGuards } from '../src/platform/pipeline/global-guards';
 import { isMutatingRoute } from '../src/platform/pipeline/mutating-routes';
+import { INPUT_VALIDATION, isValidatedInput } from '../src/platform/pipeline/validated-inputs';
 import { RequestTransactionInterceptor } from '../src/platform/request-transaction/request-transaction.interceptor';
 import { createOrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -38,6 +39,30 @@ describe('request pipeline', () => {
     for (const h of handlers.filter((r) => !r.mutating)) expect({ route: h.name, interceptors: h.interceptors }).toEqual({ route: h.name, interceptors: [] });
   });
 
+  it('validates every body and query parameter of every route, runs no pipe on any other parameter, and registers no global pipe', () => {
+    const validated: string[] = [];
+    const others: { param: string; pipes: unknown[] }[] = [];
+    for (const module of t.app.get(ModulesContainer).values()) {
+      for (const { metatype } of module.controllers.values()) {
+        for (const name of Object.getOwnPropertyNames((metatype as { prototype: object }).prototype)) {
+          const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype as object, name) ?? {}) as Record<string, { pipes: unknown[] }>;
+          for (const [key, arg] of Object.entries(args)) {
+            const param = `${(metatype as { name: string }).name}.${name} ${key}`;
+            if (isValidatedInput(key)) {
+              expect({ param, first: arg.pipes[0] }).toEqual({ param, first: INPUT_VALIDATION });
+              validated.push(param);
+            } else {
+              others.push({ param, pipes: arg.pipes });
+            }
+          }
+        }
+      }
+    }
+    expect(validated.length).toBeGreaterThanOrEqual(22);
+    expect(others.filter((o) => o.pipes.length > 0)).toEqual([]);
+    expect(t.app.get(ApplicationConfig).getGlobalPipes()).toEqual([]);
+  });
+
   it('runs reads through the request guards and no interceptor, writes through the request transaction', async () => {
     const { key } = await createOrgWithKey(t);
     const guards: unknown[][] = [];
@@ -54,6 +79,8 @@ describe('request pipeline', () => {
     });
     const names = (list: unknown[][]) => list.map((l) => l.map((x) => (x as object).constructor.name));
 
+    const validations = jest.spyOn(INPUT_VALIDATION, 'transform');
+
     await t.http.get('/health/live').expect(200);
     const created = await t.http.post('/v1/releases').set('X-API-Key', key).set('Idempotency-Key', 'pipeline-1').send({ title: 'Pipeline', artists: ['A'] }).expect(201);
     await t.http.get(`/v1/releases/${created.body.id}`).set('X-API-Key', key).expect(200);
@@ -61,5 +88,7 @@ describe('request pipeline', () => {
     expect(names(guards)).toEqual([['RequestGuards'], ['RequestGuards'], ['RequestGuards']]);
     expect(guards[0][0]).toBeInstanceOf(RequestGuards);
     expect(names(interceptors)).toEqual([[], ['RequestTransactionInterceptor'], []]);
+    // The POST's body only: neither the GET's path id nor either request's principal runs a pipe.
+    expect(validations.mock.calls.map(([, metadata]) => metadata.type)).toEqual(['body']);
   });
 });

@@ -105,7 +105,7 @@ export class PartnerCallbacksService {
   }
 }
 
-/** The global ValidationPipe's rules (unknown properties refused), applied after authentication. */
+/** The rules DTO validation applies to every body (platform/http/validation.ts: unknown properties refused), applied after authentication. */
 async function validCallback(body: unknown): Promise<PartnerCallbackDto> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequest('The callback body must be a JSON object { type, data: { releaseId, reason? } }.');

@@ -14,7 +14,6 @@ import { inSequence } from './request-prelude';
 import { requestIdMiddleware } from './request-id';
 import { securityHeaders } from './security-headers';
 import { applyServerTimeouts, assertUtf8, singleHostHeader } from './request-integrity';
-import { createValidationPipe } from './validation';
 
 /**
  * Express-level setup shared by `main.ts`, the e2e app factory and the
@@ -113,5 +112,4 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.use('/docs', docsAssetsOnly);
 
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(RequestAuditor), metrics));
-  app.useGlobalPipes(createValidationPipe());
 }

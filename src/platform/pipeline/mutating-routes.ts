@@ -3,7 +3,7 @@ import { INTERCEPTORS_METADATA, METHOD_METADATA, MODULE_METADATA } from '@nestjs
 import { MUTATING_METHODS } from '../http/http-methods';
 import { RequestTransactionInterceptor } from '../request-transaction/request-transaction.interceptor';
 
-type ModuleEntry = Type | DynamicModule | ForwardReference | Promise<DynamicModule>;
+export type ModuleEntry = Type | DynamicModule | ForwardReference | Promise<DynamicModule>;
 
 /**
  * Binds RequestTransactionInterceptor to every mutating handler (POST, PUT,
@@ -23,21 +23,32 @@ type ModuleEntry = Type | DynamicModule | ForwardReference | Promise<DynamicModu
  * the same classes once.
  */
 export function bindRequestTransaction(modules: readonly ModuleEntry[]): void {
+  controllersOf(modules).forEach(bindController);
+}
+
+/**
+ * The controllers the given modules declare, recursively through their
+ * imports (each once), as Nest's scanner will find them; for bindings made
+ * before it scans (this file, validated-inputs.ts).
+ */
+export function controllersOf(modules: readonly ModuleEntry[]): Type[] {
   const seen = new Set<unknown>();
+  const controllers = new Set<Type>();
   const visit = (entry: ModuleEntry | undefined): void => {
     if (!entry || seen.has(entry)) return;
     seen.add(entry);
-    // Libraries' asynchronous modules (none declares a route); the test that
-    // every mutating route of the app is bound would catch one that did.
+    // Libraries' asynchronous modules (none declares a route); the tests that
+    // every route of the app is bound would catch one that did.
     if (entry instanceof Promise) return;
     if ('forwardRef' in entry) return visit(entry.forwardRef() as ModuleEntry);
     const dynamic = 'module' in entry ? entry : undefined;
     const moduleClass = dynamic ? dynamic.module : (entry as Type);
     const declared = <T>(key: string): T[] => [...((Reflect.getMetadata(key, moduleClass) as T[] | undefined) ?? [])];
-    for (const controller of [...declared<Type>(MODULE_METADATA.CONTROLLERS), ...(dynamic?.controllers ?? [])]) bindController(controller);
+    for (const controller of [...declared<Type>(MODULE_METADATA.CONTROLLERS), ...(dynamic?.controllers ?? [])]) controllers.add(controller);
     for (const imported of [...declared<ModuleEntry>(MODULE_METADATA.IMPORTS), ...((dynamic?.imports ?? []) as ModuleEntry[])]) visit(imported);
   };
   modules.forEach(visit);
+  return [...controllers];
 }
 
 /** Whether a handler's route method changes state (and so runs in the request transaction). */
