@@ -18,7 +18,11 @@ class Routes {
 }
 
 function context(handler: () => void, req: { query?: Record<string, unknown>; headers?: Record<string, string> }): ExecutionContext {
-  const request = { query: {}, headers: {}, ...req };
+  // As Express has it: the query parsed from the URL's query string, which a URL without one lacks.
+  const query = req.query ?? {};
+  const names = Object.keys(query);
+  const url = names.length ? `/things?${names.map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(String(query[name]))}`).join('&')}` : '/things';
+  const request = { headers: {}, ...req, query, url };
   return new ExecutionContextHost([request, {}], Routes, handler);
 }
 

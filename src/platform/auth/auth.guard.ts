@@ -4,7 +4,7 @@ import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { containsSecretShape } from '../audit/secret-shapes';
 import { DomainError } from '../errors/domain-errors';
-import { requestOf } from '../http/http-context';
+import { queryOf, requestOf } from '../http/http-context';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
 import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './credential-authenticator';
@@ -75,7 +75,7 @@ export class AuthGuard implements CanActivate {
     const req = requestOf(context);
 
     // By name (?api_key=…), or a credential sent as the name itself (?mpk_live_…).
-    if (Object.keys(req.query ?? {}).some((name) => QUERY_CREDENTIAL.test(name) || containsSecretShape(name))) {
+    if (Object.keys(queryOf(req) ?? {}).some((name) => QUERY_CREDENTIAL.test(name) || containsSecretShape(name))) {
       throw new Unauthenticated('Credentials are not accepted in the query string; send X-API-Key or Authorization: Bearer.', 'credential_in_query');
     }
     const apiKey = req.headers['x-api-key'];

@@ -14,3 +14,13 @@ export function requestOf<T = Request>(host: ArgumentsHost): T {
 export function responseOf(host: ArgumentsHost): Response {
   return host.getArgByIndex<Response>(1);
 }
+
+/**
+ * The request's parsed query string, or undefined when its URL has none.
+ * Express 5 parses `req.query` anew on every read (a getter, not a cached
+ * property); most requests carry no query string, and for those there is
+ * nothing to parse or to check.
+ */
+export function queryOf(req: Pick<Request, 'url' | 'query'>): Request['query'] | undefined {
+  return req.url.includes('?') ? req.query : undefined;
+}

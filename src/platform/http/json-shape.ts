@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { BadRequest } from '../errors/domain-errors';
-import { requestOf } from './http-context';
+import { queryOf, requestOf } from './http-context';
 
 /**
  * Shapes no endpoint accepts, refused before any handler, pipe or interceptor
@@ -52,7 +52,8 @@ export function jsonShapeProblem(value: unknown): ShapeProblem | undefined {
 export class BodyShapeGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = requestOf(context);
-    const problem = jsonShapeProblem(req.query) ?? (req.body === undefined ? undefined : jsonShapeProblem(req.body));
+    const query = queryOf(req);
+    const problem = (query === undefined ? undefined : jsonShapeProblem(query)) ?? (req.body === undefined ? undefined : jsonShapeProblem(req.body));
     if (problem) throw new BadRequest('The request is invalid.', [problem]);
     return true;
   }
