@@ -12,6 +12,7 @@ const { Logger } = require('nestjs-pino');
 const { AppModule } = require('../dist/app.module.js');
 const { AppConfig } = require('../dist/config/app-config.js');
 const { configureHttp } = require('../dist/platform/http/configure-http.js');
+const { mountOpenApi } = require('../dist/platform/openapi/openapi.js');
 const { AuditTrail } = require('../dist/platform/audit/audit-trail.js');
 
 const withoutAudit = process.argv.includes('--without-audit');
@@ -27,6 +28,8 @@ const moduleRef = await builder.compile();
 const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
 app.useLogger(app.get(Logger));
 configureHttp(app, app.get(AppConfig));
+// As createApp (src/app.factory.ts) builds the production app: /docs and /openapi.json mounted, so every request walks the same Express layers.
+mountOpenApi(app);
 await app.listen(0, '127.0.0.1');
 process.stdout.write(`LISTENING ${app.getHttpServer().address().port}\n`);
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
