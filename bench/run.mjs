@@ -253,7 +253,10 @@ async function baselineScenarios(env, key) {
       // The bench servers sit idle meanwhile.
       const cpu = JSON.parse(run(process.execPath, [...serverNodeArgs(), '--expose-gc', 'bench/where-time-goes.mjs'], { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id }).trim().split('\n').pop());
       const titles = { health: 'GET /health/live', read: 'GET /v1/releases/:id (3 tracks × 2 credits), API key' };
-      for (const [name, r] of Object.entries(cpu)) result.push({ cpuOnly: true, title: `${titles[name]}: CPU per request in-process, no sockets`, against: 'floor', target: { health: 0.6, read: 0.9 }[name], base: { cpuUs: r.floor }, subject: { cpuUs: r.musicpub } });
+      for (const [name, r] of Object.entries(cpu)) {
+        result.push({ cpuOnly: true, title: `${titles[name]}: CPU per request in-process, no sockets`, against: 'floor', target: { health: 0.6, read: 0.9 }[name], base: { cpuUs: r.floor }, subject: { cpuUs: r.musicpub } });
+        result.push({ allocationOnly: true, title: `${titles[name]}: bytes allocated per request in-process`, against: 'floor', base: { bytes: r.bytes.floor }, subject: { bytes: r.bytes.musicpub } });
+      }
     }
     for (const pair of pairs) {
       // Warm-up, not measured: JIT, Prisma's query compiler, pools and caches.
@@ -300,6 +303,12 @@ function formatBaselineTable(rows) {
     '| --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |',
   ];
   for (const r of rows) {
+    if (r.allocationOnly) {
+      // No target: how much more the young generation absorbs per request, which GC time follows.
+      const kb = (bytes) => (bytes / 1024).toFixed(1);
+      lines.push(`| ${r.title} | ${r.against} | – | – | ${(r.base.bytes / r.subject.bytes).toFixed(2)} (allocation) | – | – | – | ${kb(r.base.bytes)} → ${kb(r.subject.bytes)} KiB |`);
+      continue;
+    }
     if (r.cpuOnly) {
       // Throughput if CPU were the only limit: the ratio of the floor's CPU per request to musicpub's.
       const ratio = r.base.cpuUs / r.subject.cpuUs;
