@@ -142,7 +142,7 @@ describe('Rate limits (in memory)', () => {
       const creds = await createOrgWithKey(t);
       const ip = nextIp();
       for (let i = 0; i < 3; i++) {
-        const failed = await requestToken({ keyId: creds.keyId, key: `${creds.key.slice(0, -1)}x` }, ip).expect(401);
+        const failed = await requestToken({ keyId: creds.keyId, key: `${creds.key.slice(0, -1)}${creds.key.endsWith('A') ? 'B' : 'A'}` }, ip).expect(401);
         expect(failed.body.error).toBe('invalid_client');
       }
       expectQuotaExceeded(await requestToken(creds, ip), ['auth']);
