@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url);
 // Started the way dist/main.js starts (same V8 flags; may replace this process, same pid).
 require('../dist/node-flags.js').applyTunedNodeFlags();
 const { Test } = require('@nestjs/testing');
-const { Logger } = require('nestjs-pino');
+const { AppLogger } = require('../dist/platform/logging/app-logger.js');
 const { AppModule } = require('../dist/app.module.js');
 const { AppConfig } = require('../dist/config/app-config.js');
 const { configureHttp } = require('../dist/platform/http/configure-http.js');
@@ -26,7 +26,7 @@ if (withoutAudit) {
 }
 const moduleRef = await builder.compile();
 const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
-app.useLogger(app.get(Logger));
+app.useLogger(app.get(AppLogger));
 configureHttp(app, app.get(AppConfig));
 // As createApp (src/app.factory.ts) builds the production app: /docs and /openapi.json mounted, so every request walks the same Express layers.
 mountOpenApi(app);

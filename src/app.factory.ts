@@ -1,7 +1,7 @@
 import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from './platform/logging/app-logger';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureHttp } from './platform/http/configure-http';
@@ -19,7 +19,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     abortOnError: false,
     httpsOptions: options.httpsOptions,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   configureHttp(app, app.get(AppConfig));
   mountOpenApi(app);
   await app.init();

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from './platform/logging/app-logger';
 import { ConfigError, loadConfig } from './config/app-config';
 import { applyDevelopmentSecrets } from './config/development-secrets';
 import { startEmbeddedPostgres } from './platform/database/embedded-postgres';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, ...(embedded ? { DATABASE_URL: embedded.url } : {}) };
 
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   await app.init();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -1,6 +1,7 @@
 // API guide: Operations: structured JSON logs carry the request id; credentials, secrets,
 // Authorization, X-API-Key, cookies and signatures never reach them. Drives the
 // real app and searches everything it logged for every secret it was sent.
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../src/modules/api-keys/key-format';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service';
@@ -44,8 +45,21 @@ function expectNowhereInLogs(t: TestApp, secrets: string[]): void {
 
 const random = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
-// One app per file: nestjs-pino keeps one pino-http instance per process, so
-// a second app in this file would write its lines to the first one's stream.
+/**
+ * Has the key listing write a warning through a service's own `new Logger`,
+ * after an await, as code deep inside a request does: the line must carry the
+ * request's id although nothing passed it along.
+ */
+function warnInsideKeyListing(t: TestApp, probe: string): jest.SpyInstance {
+  const keys = t.app.get(ApiKeysService);
+  const list = keys.list.bind(keys);
+  return jest.spyOn(keys, 'list').mockImplementationOnce(async (...args: Parameters<ApiKeysService['list']>) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    new Logger('Probe').warn({ probe }, 'written inside the request');
+    return list(...args);
+  });
+}
+
 describe('request logging', () => {
   let t: TestApp;
   let org: OrgWithKey;
@@ -277,5 +291,47 @@ describe('request logging', () => {
     await t.http.get(`/v1/api-keys?jwt=${token}`).set('X-Request-Id', 'log-query-jwt-016').expect(401);
     expect((await lineFor(t, 'log-query-jwt-016')).res?.statusCode).toBe(401);
     expectNowhereInLogs(t, [token]);
+  });
+
+  it("writes a service's line inside a request with that request's id, and only to this app's log", async () => {
+    const other = await startTestApp({ env: { LOG_LEVEL: 'info' } });
+    try {
+      const spy = warnInsideKeyListing(t, 'info-app-probe');
+      await t.http.get('/v1/api-keys').set('X-API-Key', org.key).set('X-Request-Id', 'log-service-line-022').expect(200);
+      spy.mockRestore();
+      const probeLines = (t.logs as LogLine[]).filter((line) => line.probe === 'info-app-probe');
+      expect(probeLines).toEqual([
+        expect.objectContaining({ level: 40, context: 'Probe', msg: 'written inside the request', requestId: 'log-service-line-022' }),
+      ]);
+      expect(JSON.stringify(other.logs)).not.toContain('info-app-probe');
+      expect(JSON.stringify(other.logs)).not.toContain('log-service-line-022');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('request logging above info', () => {
+  let t: TestApp;
+  let org: OrgWithKey;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { LOG_LEVEL: 'warn' } });
+    org = await createOrgWithKey(t);
+  });
+  afterAll(() => t.close());
+
+  it("writes no request line, but a service's warning inside a request carries the request id and its redacted request", async () => {
+    const spy = warnInsideKeyListing(t, 'warn-app-probe');
+    await t.http.get(`/v1/api-keys?api_key=${org.key}`).set('X-API-Key', org.key).set('X-Request-Id', 'log-warn-level-023').expect(401);
+    await t.http.get('/v1/api-keys?limit=2').set('X-API-Key', org.key).set('X-Request-Id', 'log-warn-level-024').expect(200);
+    spy.mockRestore();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requestLines(t)).toEqual([]);
+    expect((t.logs as LogLine[]).filter((line) => (line.level ?? 0) < 40)).toEqual([]);
+    const probeLines = (t.logs as LogLine[]).filter((line) => line.probe === 'warn-app-probe');
+    expect(probeLines).toEqual([
+      expect.objectContaining({ level: 40, requestId: 'log-warn-level-024', req: expect.objectContaining({ id: 'log-warn-level-024', method: 'GET', url: '/v1/api-keys?limit=2' }) }),
+    ]);
+    expectNowhereInLogs(t, [org.key]);
   });
 });

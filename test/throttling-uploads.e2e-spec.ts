@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '../src/platform/logging/app-logger';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { AppModule } from '../src/app.module';
@@ -56,7 +56,7 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
   class ProbeRootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(ProbeRootModule, { bodyParser: false, bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   configureHttp(app, app.get(AppConfig));
   await app.init();
   return {

@@ -52,7 +52,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       // First, so every request is timed and counted, whatever answers it.
       requestMetrics(metrics),
       requestIdMiddleware,
-      ...(requestLogs ? [requestLogs] : []),
+      ...requestLogs,
       singleHostHeader,
       headers.api,
     ]),

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { pino } from 'pino';
-import { lazyRequestLogger } from './logging.module';
+import { lazyRequestLogger } from './lazy-request-logger';
 
 function capture(level: string) {
   const lines: Array<Record<string, unknown>> = [];
