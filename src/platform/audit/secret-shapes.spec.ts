@@ -20,6 +20,8 @@ describe('secret shapes', () => {
     ['three long base64url segments', `${'a1B2'.repeat(6)}.${'c3D4'.repeat(6)}.${'e5F6'.repeat(6)}`],
     ['a bearer token', `Bearer ${randomBytes(24).toString('base64url')}`],
     ['a bearer token, lower case', `bearer ${randomBytes(24).toString('hex')}`],
+    // One random base64url token in 230 has no digit.
+    ['a bearer token without a digit', 'Bearer qTzRwXvB_kLmNoPaQhYdWuJeFsGc-IoZ'],
     ['Basic credentials', `Basic ${Buffer.from(`key_1:${apiKey}`).toString('base64')}`],
   ])('finds %s, alone or inside other text', (_label, secret) => {
     expect(containsSecretShape(secret)).toBe(true);
@@ -39,6 +41,8 @@ describe('secret shapes', () => {
     'api.musicpub.example.com',
     'Basic instruments of love',
     'Bearer of bad news',
+    'bearer responsibilities',
+    'Basic Instrumentation Techniques',
     'whsec_',
     'eyJ',
     'USRC17607839',

@@ -13,7 +13,7 @@
  *   the first one a JSON header (`eyJ` = base64url of `{"`); or three long
  *   base64url segments whatever the header says.
  * - `Bearer <token>` and `Basic <credentials>` (RFC 6750 b64token, RFC 7617)
- *   of at least 16 characters with a digit.
+ *   of at least 16 characters with a digit or a lower-case letter right before an upper-case one.
  */
 export const REDACTED_SECRET = '[REDACTED]';
 
@@ -22,8 +22,12 @@ const SHAPES = [
   /whsec_[A-Za-z0-9+/=_-]{8,}/,
   /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){2,4}/,
   /[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/,
-  // A digit is required so that prose ("Basic instruments") is not taken for one.
-  /\b(?:bearer|basic)\s+(?=[A-Za-z0-9._~+/-]{16,})[A-Za-z._~+/-]*[0-9][A-Za-z0-9._~+/-]*=*/i,
+  // A digit, or a lower-case letter right before an upper-case one, is
+  // required so that prose ("Basic instruments") is not taken for one; 32
+  // random base64url characters lack a digit once in 230, both about once in
+  // 60,000. Each check looks at one or two characters, so a long run of
+  // letters costs linear time. `(?-i:…)` keeps the cases apart under the /i.
+  /\b(?:bearer|basic)\s+(?=[A-Za-z0-9._~+/-]{16,})(?=[A-Za-z0-9._~+/-]*?(?:[0-9]|(?-i:[a-z][A-Z])))[A-Za-z0-9._~+/-]+=*/i,
 ];
 
 const ANY_SHAPE = new RegExp(SHAPES.map((shape) => shape.source).join('|'), 'gi');
