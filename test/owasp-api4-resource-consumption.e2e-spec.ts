@@ -84,6 +84,28 @@ describe('OWASP API4 — unrestricted resource consumption', () => {
     });
   });
 
+  describe('text scanned for credentials', () => {
+    // Query parameter names, paths and User-Agents are searched for anything
+    // shaped like a credential before the caller is authenticated (refused,
+    // logged, audited). With 12,000 letters in each, the quadratic patterns
+    // spent about 0.2 s of CPU per scan: these 30 requests took several
+    // seconds of the event loop; now they take tens of milliseconds.
+    it('costs time linear in what the client sent: long runs in a query name, a path and a User-Agent', async () => {
+      const run = (i: number) => `${'a'.repeat(12_000)}${i}`;
+      const started = process.cpuUsage();
+      for (let i = 0; i < 10; i++) {
+        const statuses = [
+          (await t.http.get(`/v1/releases?${run(i)}=1`)).status,
+          (await t.http.get(`/v1/releases/${run(i)}`).set('X-API-Key', us.key)).status,
+          (await t.http.get('/v1/releases').set('User-Agent', run(i))).status,
+        ];
+        expect(statuses).toEqual([401, 404, 401]);
+      }
+      const used = process.cpuUsage(started);
+      expect((used.user + used.system) / 1000).toBeLessThan(2000);
+    });
+  });
+
   describe('uploads', () => {
     it('refuses a file over UPLOAD_MAX_BYTES with 413 and leaves no row and no file behind', async () => {
       const before = await tableFingerprint(t);
