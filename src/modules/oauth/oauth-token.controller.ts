@@ -9,6 +9,7 @@ import { RequestSignatureVerifier } from '../../platform/auth/signatures/request
 import { AuthThrottle } from '../../platform/throttling/throttle.decorators';
 import { IssuedTokenView, OAuthTokenService } from './oauth-token.service';
 import { parseTokenRequest } from './token-request';
+import { clientAddressOf } from '../../platform/http/http-context';
 
 class TokenResponse implements IssuedTokenView {
   @ApiProperty() access_token: string;
@@ -59,7 +60,7 @@ export class OAuthTokenController {
   })
   async token(@Req() req: Request): Promise<TokenResponse> {
     const request = parseTokenRequest(req.body, req.headers.authorization);
-    const principal = await this.tokens.authenticateClient(request, req.ip ?? '');
+    const principal = await this.tokens.authenticateClient(request, clientAddressOf(req));
     // The route is public, but once the client is known the issuance is audited
     // as that key's, in its organization's trail.
     attachPrincipal(req, principal);

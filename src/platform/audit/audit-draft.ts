@@ -7,6 +7,7 @@
 import type { Request } from 'express';
 import type { AuthPrincipal } from '../auth/principal';
 import { requestIdOf } from '../http/request-id';
+import { clientAddressOf } from '../http/http-context';
 
 export type AuditOutcome = 'success' | 'denied' | 'error';
 export type ActorType = 'api_key' | 'token' | 'partner' | 'system' | 'anonymous';
@@ -87,7 +88,7 @@ export function actorOf(principal: Pick<AuthPrincipal, 'credential' | 'keyId'> |
 export function requestFacts(req: Request): Pick<AuditDraft, 'ip' | 'userAgent' | 'requestId'> {
   const userAgent = req.headers['user-agent'];
   return {
-    ip: req.ip ?? null,
+    ip: clientAddressOf(req) || null,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 256) : null,
     requestId: requestIdOf(req) ?? null,
   };

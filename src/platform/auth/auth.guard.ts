@@ -4,7 +4,7 @@ import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { containsSecretShape } from '../audit/secret-shapes';
 import { DomainError } from '../errors/domain-errors';
-import { queryOf, requestOf } from '../http/http-context';
+import { clientAddressOf, queryOf, requestOf } from '../http/http-context';
 import { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
 import { Unauthenticated } from './auth-errors';
 import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './credential-authenticator';
@@ -62,7 +62,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private async guard(context: ExecutionContext): Promise<boolean> {
-    await this.attempts?.assertAttemptAllowed(context);
+    const allowed = this.attempts?.assertAttemptAllowed(context);
+    if (allowed) await allowed;
     try {
       return await this.authenticate(context);
     } catch (error) {
@@ -86,7 +87,7 @@ export class AuthGuard implements CanActivate {
     if (apiKey !== undefined) {
       // Straight to the authenticator: passport would add a strategy instance,
       // req.login/logout and two callbacks per request and decide nothing more.
-      attachPrincipal(req, await this.credentials.authenticateKey(Array.isArray(apiKey) ? apiKey.join(',') : apiKey, req.ip ?? ''));
+      attachPrincipal(req, await this.credentials.authenticateKey(Array.isArray(apiKey) ? apiKey.join(',') : apiKey, clientAddressOf(req)));
       return true;
     } else if (authorization !== undefined) {
       // RFC 9110 §11.1: the scheme name is case-insensitive.

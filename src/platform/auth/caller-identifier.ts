@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { CREDENTIAL_AUTHENTICATOR, type CredentialAuthenticator } from './credential-authenticator';
 import type { AuthSubject } from './auth-errors';
 import { isAccessTokenClaims, TokenSigner } from './token-signer';
+import { clientAddressOf } from '../http/http-context';
 
 /**
  * Who sent a request that was refused before authentication ran (a body too
@@ -27,7 +28,7 @@ export class CallerIdentifier {
       const apiKey = req.headers['x-api-key'];
       const authorization = req.headers.authorization;
       if (typeof apiKey === 'string' && authorization === undefined) {
-        const { orgId, keyId, credential } = await this.authenticator.authenticateKey(apiKey, req.ip ?? '');
+        const { orgId, keyId, credential } = await this.authenticator.authenticateKey(apiKey, clientAddressOf(req));
         return { orgId, keyId, credential };
       }
       if (apiKey === undefined && typeof authorization === 'string' && /^Bearer /i.test(authorization)) {
@@ -43,7 +44,7 @@ export class CallerIdentifier {
           clockTolerance: 5,
         });
         if (!isAccessTokenClaims(claims)) return undefined;
-        const { orgId, keyId, credential } = await this.authenticator.authenticateToken(claims, req.ip ?? '');
+        const { orgId, keyId, credential } = await this.authenticator.authenticateToken(claims, clientAddressOf(req));
         return { orgId, keyId, credential };
       }
     } catch (error) {

@@ -7,6 +7,7 @@ import type { CredentialAuthenticator } from './credential-authenticator';
 import { Unauthenticated } from './auth-errors';
 import type { AuthPrincipal } from './principal';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, TokenSigner, isAccessTokenClaims } from './token-signer';
+import { clientAddressOf } from '../http/http-context';
 
 /**
  * `Authorization: Bearer <jwt>` (API guide: Authentication, RFC 9068). passport-jwt verifies
@@ -51,7 +52,7 @@ export function createJwtStrategy(name: string, config: AppConfig, signer: Token
       if (claims.iat > Math.floor(Date.now() / 1000) + 5) {
         throw new Unauthenticated('The access token is invalid.', 'token_invalid');
       }
-      return authenticator.authenticateToken(claims, req.ip ?? '');
+      return authenticator.authenticateToken(claims, clientAddressOf(req));
     }
   }
   return new JwtStrategy();

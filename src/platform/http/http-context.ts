@@ -24,3 +24,14 @@ export function responseOf(host: ArgumentsHost): Response {
 export function queryOf(req: Pick<Request, 'url' | 'query'>): Request['query'] | undefined {
   return req.url.includes('?') ? req.query : undefined;
 }
+
+/**
+ * The client's address, as `req.ip` gives it. Express computes `req.ip` anew
+ * on every read with proxy-addr, which splits X-Forwarded-For into an array
+ * even when no proxy is trusted and the answer is the socket's address; an
+ * authenticated request asks two or three times.
+ */
+export function clientAddressOf(req: Pick<Request, 'ip' | 'app' | 'socket'>): string {
+  const ip = req.app?.get('trust proxy') === false ? undefined : req.ip;
+  return ip ?? req.socket?.remoteAddress ?? '';
+}

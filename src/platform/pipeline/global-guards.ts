@@ -24,7 +24,9 @@ import { CachedReflector } from './cached-reflector';
  * public route where none has anything to do. Here a guard that answers
  * synchronously (a public route, no signature required, no policy counts the
  * route) costs a call, and the chain only becomes asynchronous at the first
- * guard that has something to wait for.
+ * guard that has something to wait for. The rate limit is asked through
+ * `count`, which answers at once when its counters are in memory (its
+ * `canActivate`, the library's contract, is always a promise).
  */
 @Injectable()
 export class RequestGuards implements CanActivate {
@@ -47,8 +49,7 @@ export class RequestGuards implements CanActivate {
   private from(start: number, context: ExecutionContext): boolean | Promise<boolean> {
     for (let i = start; i < this.chain.length; i++) {
       const guard = this.chain[i];
-      if (guard === this.rateLimit && !this.rateLimit.appliesTo(context)) continue;
-      const verdict = guard.canActivate(context);
+      const verdict = guard === this.rateLimit ? this.rateLimit.count(context) : guard.canActivate(context);
       if (verdict instanceof Promise) return verdict.then((ok) => ok && this.from(i + 1, context));
       if (typeof verdict !== 'boolean') throw new Error(`${guard.constructor.name} answered with an Observable; the request guards expect a boolean or a Promise`);
       if (!verdict) return false;

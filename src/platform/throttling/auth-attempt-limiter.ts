@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AppConfig, RateLimit } from '../../config/app-config';
 import { requestOf, responseOf } from '../http/http-context';
 import { QuotaExceeded } from './quota-exceeded.error';
-import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
+import { PolicyUsage, rateLimitHeaders, usageOf, type WindowState } from './rate-limit-headers';
 import { RateLimitStorage } from './rate-limit-storage';
 import { clientTracker, counterKey } from './rate-limit-tracker';
 
@@ -31,16 +31,21 @@ export class AuthAttemptLimiter {
     this.policy = { name: 'auth', ...config.throttleAuth };
   }
 
-  async assertAttemptAllowed(context: ExecutionContext): Promise<void> {
-    const state = await this.storage.peek(this.keyFor(context), this.windowMs);
-    if (state.count < this.policy.limit) return;
-    throw new QuotaExceeded([this.report(context, usageOf(this.policy, state, true))]);
+  /** Throws QuotaExceeded when the address has no attempt left; answers at once when the counters are in memory. */
+  assertAttemptAllowed(context: ExecutionContext): void | Promise<void> {
+    const state = this.storage.peek(this.keyFor(context), this.windowMs);
+    if (state instanceof Promise) return state.then((shared) => this.refuseIfSpent(context, shared));
+    this.refuseIfSpent(context, state);
   }
 
   /** Counts a failed authentication; the 401 then tells the client how many attempts are left. */
   async recordFailedAttempt(context: ExecutionContext): Promise<void> {
     const state = await this.storage.hit(this.keyFor(context), this.windowMs);
     this.report(context, usageOf(this.policy, state));
+  }
+
+  private refuseIfSpent(context: ExecutionContext, state: WindowState): void {
+    if (state.count >= this.policy.limit) throw new QuotaExceeded([this.report(context, usageOf(this.policy, state, true))]);
   }
 
   private get windowMs(): number {

@@ -56,14 +56,22 @@ export function usageOf(
  * specific policy such as `uploads` over `default`).
  */
 export function bindingUsage(usages: readonly PolicyUsage[]): PolicyUsage | undefined {
-  return [...usages].sort(
-    (a, b) => Number(b.exceeded) - Number(a.exceeded) || a.remaining - b.remaining || a.quota - b.quota,
-  )[0];
+  let binding: PolicyUsage | undefined;
+  // The first of equals wins, as it would in a stable sort.
+  for (const usage of usages) if (!binding || bindsBefore(usage, binding)) binding = usage;
+  return binding;
 }
 
-/** RFC 9651 §3.3.3 sf-string; policy names are ours, so only `"` and `\` need escaping. */
+function bindsBefore(a: PolicyUsage, b: PolicyUsage): boolean {
+  return (Number(b.exceeded) - Number(a.exceeded) || a.remaining - b.remaining || a.quota - b.quota) < 0;
+}
+
+/** RFC 9651 §3.3.3 sf-string; policy names are ours, so only `"` and `\` need escaping. Each name's is kept: every response carries one. */
+const sfStrings = new Map<string, string>();
 function sfString(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  let quoted = sfStrings.get(value);
+  if (quoted === undefined) sfStrings.set(value, (quoted = `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`));
+  return quoted;
 }
 
 export function rateLimitHeaders(usages: readonly PolicyUsage[]): Record<string, string> {

@@ -37,14 +37,14 @@ export class RateLimitStorage implements ThrottlerStorage {
     this.shared = redis.client ? new RedisWindowCounters(redis.client) : undefined;
   }
 
-  /** Counts one request against `key` and reports its window. */
-  hit(key: string, windowMs: number): Promise<WindowState> {
-    return this.withFallback((counters) => counters.hit(key, windowMs));
+  /** Counts one request against `key` and reports its window: at once from memory, with a promise from Redis. */
+  hit(key: string, windowMs: number): WindowState | Promise<WindowState> {
+    return this.shared && Date.now() >= this.retryRedisAt ? this.withFallback('hit', key, windowMs) : this.local.hit(key, windowMs);
   }
 
   /** Reports `key`'s window without counting. */
-  peek(key: string, windowMs: number): Promise<WindowState> {
-    return this.withFallback((counters) => counters.peek(key, windowMs));
+  peek(key: string, windowMs: number): WindowState | Promise<WindowState> {
+    return this.shared && Date.now() >= this.retryRedisAt ? this.withFallback('peek', key, windowMs) : this.local.peek(key, windowMs);
   }
 
   /**
@@ -59,10 +59,9 @@ export class RateLimitStorage implements ThrottlerStorage {
     return { totalHits: state.count, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
   }
 
-  private async withFallback(operation: (counters: WindowCounters) => Promise<WindowState>): Promise<WindowState> {
-    if (!this.shared || Date.now() < this.retryRedisAt) return operation(this.local);
+  private async withFallback(operation: 'hit' | 'peek', key: string, windowMs: number): Promise<WindowState> {
     try {
-      const state = await operation(this.shared);
+      const state = await this.shared![operation](key, windowMs);
       if (this.degraded) {
         this.degraded = false;
         this.logger.log('Redis answers again: rate-limit counters are shared across instances once more.');
@@ -76,7 +75,7 @@ export class RateLimitStorage implements ThrottlerStorage {
           `Redis is unavailable for rate limiting (${(error as Error).message}); counting per instance in memory until it answers.`,
         );
       }
-      return operation(this.local);
+      return this.local[operation](key, windowMs);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { normalizeIp } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { principalOf } from '../auth/principal';
+import { clientAddressOf } from '../http/http-context';
 
 /**
  * Who a counter belongs to. An authenticated request counts against its API
@@ -12,8 +13,8 @@ import { principalOf } from '../auth/principal';
  * are grouped by /64 (@nestjs/throttler's normalizeIp), since one host
  * usually holds a whole /64 and could otherwise rotate through it.
  */
-export function clientTracker(req: Pick<Request, 'ip' | 'socket'>): string {
-  return `ip:${normalizeIp(req.ip ?? req.socket?.remoteAddress ?? 'unknown')}`;
+export function clientTracker(req: Pick<Request, 'ip' | 'app' | 'socket'>): string {
+  return `ip:${normalizeIp(clientAddressOf(req) || 'unknown')}`;
 }
 
 export function requestTracker(req: Request): string {

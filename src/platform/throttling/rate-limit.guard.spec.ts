@@ -47,7 +47,7 @@ async function newGuard(): Promise<RateLimitGuard> {
 
 function call(route: keyof Routes, ip = '192.0.2.1'): { context: ExecutionContext; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
-  const res = { set: (fields: Record<string, string>) => Object.assign(headers, fields) };
+  const res = { setHeader: (name: string, value: string) => (headers[name] = value) };
   const req = { ip, socket: {}, principal: { orgId: 'org_1', keyId: 'key_1', credential: 'api_key', scopes: [] } };
   return { context: new ExecutionContextHost([req, res], Routes, Routes.prototype[route]), headers };
 }
@@ -93,11 +93,21 @@ describe('RateLimitGuard', () => {
     expect((await refusal(guard, 'token', '192.0.2.7')).violated.map((u) => u.name)).toEqual(['auth']);
   });
 
+  it('answers at once, without a promise, while its counters are in memory', async () => {
+    const guard = await newGuard();
+    const first = call('read');
+    expect(guard.count(first.context)).toBe(true);
+    expect(first.headers).toMatchObject({ RateLimit: '"default";r=2;t=60', 'X-RateLimit-Remaining': '2' });
+    expect(guard.count(call('read').context)).toBe(true);
+    expect(guard.count(call('read').context)).toBe(true);
+    expect(() => guard.count(call('read').context)).toThrow(QuotaExceeded);
+  });
+
   it('leaves an unthrottled route alone', async () => {
     const guard = await newGuard();
     const { context, headers } = call('health');
-    expect(guard.appliesTo(context)).toBe(false);
-    expect(guard.appliesTo(call('read').context)).toBe(true);
+    expect(guard.count(context)).toBe(true);
+    expect(headers).toEqual({});
     for (let i = 0; i < 5; i++) await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(headers).toEqual({});
   });

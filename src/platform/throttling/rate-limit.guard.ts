@@ -15,12 +15,13 @@ import {
   THROTTLER_TRACKER,
   THROTTLER_TTL,
 } from '@nestjs/throttler/dist/throttler.constants';
-import type { Request, Response } from 'express';
+import { requestOf, responseOf } from '../http/http-context';
 import { QuotaExceeded } from './quota-exceeded.error';
-import { PolicyUsage, rateLimitHeaders, usageOf } from './rate-limit-headers';
+import { PolicyUsage, rateLimitHeaders, usageOf, type WindowState } from './rate-limit-headers';
+import type { RateLimitStorage } from './rate-limit-storage';
 
-const USAGES = Symbol('rateLimitUsages');
-type CarriesUsages = { [USAGES]?: PolicyUsage[] };
+/** A policy as it applies to one request: every value resolved. */
+type FixedPolicy = Omit<ThrottlerRequest, 'context'>;
 
 /** One named throttler as it applies to one route: the route's overrides already merged in. */
 interface RoutePolicy {
@@ -30,8 +31,8 @@ interface RoutePolicy {
   blockDuration: Resolvable<number> | undefined;
   getTracker: ThrottlerGetTrackerFunction;
   generateKey: ThrottlerGenerateKeyFunction;
-  /** Set when no value depends on the request: the policy as handleRequest takes it, checked once. */
-  fixed?: Omit<ThrottlerRequest, 'context'>;
+  /** Set when no value depends on the request: the policy as it is counted, checked once. */
+  fixed?: FixedPolicy;
 }
 
 /**
@@ -54,38 +55,50 @@ interface RoutePolicy {
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly routes = new WeakMap<object, WeakMap<object, RoutePolicy[]>>();
 
-  /** False when the route counts against none of the policies (@SkipThrottle, and no opt-in for `uploads` or `auth`). */
-  appliesTo(context: ExecutionContext): boolean {
-    return this.policiesOf(context).length > 0;
-  }
-
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    let allowed = true;
-    for (const policy of this.policiesOf(context)) {
-      const request: ThrottlerRequest = policy.fixed ? { context, ...policy.fixed } : await resolvedRequest(policy, context);
-      // Every policy is counted even after one refuses, so the refusal names all it broke.
-      if (!(await this.handleRequest(request))) allowed = false;
-    }
-    if (allowed) return true;
-    const req = context.getArgByIndex<Request & CarriesUsages>(0);
-    throw new QuotaExceeded((req[USAGES] ?? []).filter((usage) => usage.exceeded));
+    return this.count(context);
   }
 
-  /** Counts the request against one policy; returns false (not throw) when over, so every policy is counted and named. */
-  protected override async handleRequest({ context, limit, ttl, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
-    const req = context.getArgByIndex<Request & CarriesUsages>(0);
-    const name = throttler.name ?? 'default';
-    const key = generateKey(context, await getTracker(req, context), name);
-    const record = await this.storageService.increment(key, ttl, limit, 0, name);
-    const usage = usageOf(
-      { name, limit, windowSeconds: Math.round(ttl / 1000) },
-      { count: record.totalHits, resetMs: record.timeToExpire * 1000 },
-      record.isBlocked,
-    );
-    const usages = (req[USAGES] ??= []);
-    usages.push(usage);
-    context.getArgByIndex<Response>(1).set(rateLimitHeaders(usages));
-    return !usage.exceeded;
+  /**
+   * Counts the request against every policy of its route, sets the
+   * rate-limit fields, and throws QuotaExceeded naming every policy it broke.
+   * Every policy is counted even after one refuses, so the refusal names all
+   * it broke. Answers at once while nothing has to be waited for (counters in
+   * memory, values fixed, trackers plain strings): a request then pays no
+   * promise for its rate limit.
+   */
+  count(context: ExecutionContext): boolean | Promise<boolean> {
+    const policies = this.policiesOf(context);
+    if (policies.length === 0) return true;
+    const usages: PolicyUsage[] = [];
+    let pending: Promise<void> | undefined;
+    for (const policy of policies) {
+      if (pending) pending = pending.then(() => this.countAgainst(policy, context, usages));
+      else pending = this.countAgainst(policy, context, usages) ?? undefined;
+    }
+    return pending ? pending.then(() => this.verdict(context, usages)) : this.verdict(context, usages);
+  }
+
+  private countAgainst(policy: RoutePolicy, context: ExecutionContext, usages: PolicyUsage[]): void | Promise<void> {
+    if (policy.fixed) return this.countWith(policy.fixed, context, usages);
+    return resolvedRequest(policy, context).then((request) => this.countWith(request, context, usages));
+  }
+
+  private countWith(policy: FixedPolicy, context: ExecutionContext, usages: PolicyUsage[]): void | Promise<void> {
+    const tracker = policy.getTracker(requestOf(context), context);
+    if (typeof tracker !== 'string') return tracker.then((resolved) => this.countWith({ ...policy, getTracker: () => resolved }, context, usages));
+    const name = policy.throttler.name ?? 'default';
+    const state = (this.storageService as RateLimitStorage).hit(policy.generateKey(context, tracker, name), policy.ttl);
+    if (state instanceof Promise) return state.then((counted) => void usages.push(usageAgainst(policy, name, counted)));
+    usages.push(usageAgainst(policy, name, state));
+  }
+
+  private verdict(context: ExecutionContext, usages: PolicyUsage[]): boolean {
+    const res = responseOf(context);
+    const fields = rateLimitHeaders(usages);
+    for (const field in fields) res.setHeader(field, fields[field]);
+    if (usages.every((usage) => !usage.exceeded)) return true;
+    throw new QuotaExceeded(usages.filter((usage) => usage.exceeded));
   }
 
   /**
@@ -120,7 +133,11 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
-/** The policy as handleRequest takes it, each value resolved (a function of the request) and checked as the library does. */
+function usageAgainst(policy: FixedPolicy, name: string, state: WindowState): PolicyUsage {
+  return usageOf({ name, limit: policy.limit, windowSeconds: Math.round(policy.ttl / 1000) }, state);
+}
+
+/** The policy as it is counted, each value resolved (a function of the request) and checked as the library does. */
 async function resolvedRequest(policy: RoutePolicy, context: ExecutionContext): Promise<ThrottlerRequest> {
   const name = policy.throttler.name ?? 'default';
   const value = async (resolvable: Resolvable<number>, option: string) =>

@@ -1,11 +1,16 @@
 import type { WindowState } from './rate-limit-headers';
 
-/** Fixed-window counters: the first hit opens a window of `windowMs`; hits in it are counted; it resets when it ends. */
+/**
+ * Fixed-window counters: the first hit opens a window of `windowMs`; hits in
+ * it are counted; it resets when it ends. In-memory counters answer at once
+ * (no promise: every authenticated request checks one and counts another),
+ * shared ones with a promise.
+ */
 export interface WindowCounters {
   /** Counts one request and reports the window after it. */
-  hit(key: string, windowMs: number): Promise<WindowState>;
+  hit(key: string, windowMs: number): WindowState | Promise<WindowState>;
   /** Reports the window without counting (count 0 and a full window when none is open). */
-  peek(key: string, windowMs: number): Promise<WindowState>;
+  peek(key: string, windowMs: number): WindowState | Promise<WindowState>;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -24,22 +29,18 @@ export class MemoryWindowCounters implements WindowCounters {
     this.nextSweepAt = now() + SWEEP_INTERVAL_MS;
   }
 
-  hit(key: string, windowMs: number): Promise<WindowState> {
-    return Promise.resolve(this.hitNow(key, windowMs));
-  }
-
-  peek(key: string, windowMs: number): Promise<WindowState> {
+  peek(key: string, windowMs: number): WindowState {
     const now = this.now();
     const window = this.windows.get(key);
-    if (!window || window.endsAt <= now) return Promise.resolve({ count: 0, resetMs: windowMs });
-    return Promise.resolve({ count: window.count, resetMs: window.endsAt - now });
+    if (!window || window.endsAt <= now) return { count: 0, resetMs: windowMs };
+    return { count: window.count, resetMs: window.endsAt - now };
   }
 
   get size(): number {
     return this.windows.size;
   }
 
-  private hitNow(key: string, windowMs: number): WindowState {
+  hit(key: string, windowMs: number): WindowState {
     const now = this.now();
     if (now >= this.nextSweepAt) this.sweep(now);
     let window = this.windows.get(key);
