@@ -11,6 +11,7 @@
 // median of the bare handler's: on /health/live the floor costs about what
 // injecting does, and the mean of a few long blocks moved by a factor of
 // ten between runs (a collection landing in one block or the next).
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { inject } from 'light-my-request';
@@ -74,6 +75,21 @@ async function bytesPerRequest(handler, route, n) {
   return bytes / n;
 }
 
+// BENCH_CPU_PROFILE_DIR=<dir>: a V8 CPU profile of the same number of
+// requests on each side, <route>-<side>.cpuprofile, so
+// bench/profile-summary.mjs shows per package what musicpub spends beyond
+// the floor (a server profile under load mixes in the load's own pace).
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+async function writeCpuProfile(handler, route, n, file) {
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+  globalThis.gc?.();
+  await profiler.post('Profiler.start');
+  for (let i = 0; i < n; i++) await inject(handler, route);
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+}
+
 const result = {};
 for (const name of (process.env.BENCH_CPU_ROUTES ?? 'health,read').split(',')) {
   const route = routes[name];
@@ -84,6 +100,7 @@ for (const name of (process.env.BENCH_CPU_ROUTES ?? 'health,read').split(',')) {
     for (const side of round % 2 ? ['musicpub', 'floor', 'bare'] : ['bare', 'floor', 'musicpub']) blocks[side].push(await cpuPerRequest(handlers[side], route, Math.ceil(N / ROUNDS)));
   }
   const injection = median(blocks.bare);
+  if (profileDir) for (const side of ['floor', 'musicpub']) await writeCpuProfile(handlers[side], route, N, `${profileDir}/${name}-${side}.cpuprofile`);
   const bytes = {};
   for (const side of ['bare', 'floor', 'musicpub']) bytes[side] = await bytesPerRequest(handlers[side], route, ALLOCATION_REQUESTS);
   result[name] = {
