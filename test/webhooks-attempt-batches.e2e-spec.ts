@@ -241,9 +241,20 @@ describe('Webhook attempts recorded in batches', () => {
       await expect(t.prisma.webhookMessage.update({ where: { id: delivering }, data: { lockedUntil: null } })).rejects.toThrow(/webhook_messages_lease_shape/);
     });
 
-    /** Row locks other sessions hold on webhook_messages: the uncommitted claim's. */
+    /**
+     * Row locks other sessions hold on this database's webhook_messages: the
+     * uncommitted claim's. pg_locks spans the cluster, and every test database
+     * is made from one template, so the table has the same oid in each: without
+     * the database, another suite's delivery counted, and the second claimer
+     * ran before the first had claimed anything (failed once in a full suite).
+     */
     const locksHeld = async () =>
-      (await t.prisma.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'webhook_messages'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`)[0].n;
+      (
+        await t.prisma.$queryRaw<Array<{ n: number }>>`
+          SELECT count(*)::int AS n FROM pg_locks
+          WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND relation = 'webhook_messages'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`
+      )[0].n;
 
     it('keeps concurrent claimers within the caps: one that cannot see another’s claims yet skips them and claims no more', async () => {
       const [endpoint, other] = [await endpointWith(), await endpointWith()];
