@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppConfig } from '../../config/app-config';
 import { RequestAuditor } from '../audit/request-auditor';
 import { RequestLogging } from '../logging/logging.module';
@@ -77,21 +77,25 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // Before body parsing and Nest's guards: a scrape reads nothing, spends no
   // tenant's rate limit and writes no audit event. Without a token, no route.
   if (config.metricsToken) app.use(METRICS_PATH, metricsEndpoint(metrics, config.metricsToken));
-  app.use(
-    inSequence([
-      mediaTypePolicy,
-      express.json({
-        limit: config.jsonBodyLimitBytes,
-        type: ['application/json', 'application/*+json'],
-        strict: true,
-        // Signatures are over the bytes as sent (Standard Webhooks partner
-        // callbacks), not over a re-serialisation: keep them as req.rawBody.
-        verify: (req, _res, buf) => {
-          assertUtf8(buf);
-          (req as { rawBody?: Buffer }).rawBody = buf;
-        },
-      }),
-    ]),
+  const bodyChecks = inSequence([
+    mediaTypePolicy,
+    express.json({
+      limit: config.jsonBodyLimitBytes,
+      type: ['application/json', 'application/*+json'],
+      strict: true,
+      // Signatures are over the bytes as sent (Standard Webhooks partner
+      // callbacks), not over a re-serialisation: keep them as req.rawBody.
+      verify: (req, _res, buf) => {
+        assertUtf8(buf);
+        (req as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  ]);
+  // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112
+  // §6.3), and both steps would only find that out again, the JSON parser after
+  // asking on-finished whether the request is over: most reads skip them.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined ? next() : bodyChecks(req, res, next),
   );
   app.use(
     OAUTH_TOKEN_PATH,
