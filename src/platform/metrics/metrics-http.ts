@@ -37,8 +37,8 @@ function routeOf(req: Request, res: Timed): string {
   const explicit = res[ROUTE];
   if (explicit !== undefined) return explicit;
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  // Nest mounts its middleware on a catch-all (`{/*splat}`): a request that only
-  // matched that reached no API route.
+  // Nest mounts a module's middleware (`consumer.apply`) on a catch-all route
+  // (`{/*splat}`): a request that only matched one reached no API route.
   if (typeof path !== 'string' || path.includes('*')) return UNMATCHED_ROUTE;
   return req.baseUrl ? req.baseUrl + path : path;
 }

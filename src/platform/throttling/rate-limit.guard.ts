@@ -36,8 +36,10 @@ interface RoutePolicy {
 }
 
 /**
- * @nestjs/throttler's guard, with the library's named throttlers, skips,
- * route overrides and storage contract, but answering as API guide: Rate limits asks:
+ * @nestjs/throttler's guard, with the library's named throttlers, skips and
+ * route overrides, counting in RateLimitStorage (throttler-options.ts always
+ * configures it: its windows can be read without a promise), and answering as
+ * API guide: Rate limits asks:
  * every policy the route counts against is reported in RateLimit-Policy /
  * RateLimit (and the binding one in X-RateLimit-*), and a refusal is a
  * QuotaExceeded problem naming every violated policy (not ThrottlerException).
@@ -60,12 +62,11 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /**
-   * Counts the request against every policy of its route, sets the
-   * rate-limit fields, and throws QuotaExceeded naming every policy it broke.
-   * Every policy is counted even after one refuses, so the refusal names all
-   * it broke. Answers at once while nothing has to be waited for (counters in
-   * memory, values fixed, trackers plain strings): a request then pays no
-   * promise for its rate limit.
+   * Counts the request against every policy of its route (all of them, even
+   * after one refuses), sets the rate-limit fields, and throws QuotaExceeded
+   * naming every policy it broke. Answers at once while nothing has to be
+   * waited for (counters in memory, values fixed, trackers plain strings): a
+   * request then pays no promise for its rate limit.
    */
   count(context: ExecutionContext): boolean | Promise<boolean> {
     const policies = this.policiesOf(context);
