@@ -10,6 +10,11 @@ import { currentRequestLogger } from './request-log-context';
  * Call shapes it accepts, as Nest's Logger forwards them: a message string or
  * a pino merging object first (an Error becomes `err`), then pino's own
  * arguments, then the context name last whenever the Logger has one.
+ *
+ * Written here rather than taken from nestjs-pino: that library enters its
+ * request context through a catch-all Express route registered for every
+ * method (3–4 KiB per request, BENCHMARKS.md "Sixth look"), does not export
+ * the context to enter it elsewhere, and keeps one logger per process.
  */
 export class AppLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
