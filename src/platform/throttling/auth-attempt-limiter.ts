@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AppConfig, RateLimit } from '../../config/app-config';
 import { requestOf, responseOf } from '../http/http-context';
 import { QuotaExceeded } from './quota-exceeded.error';
-import { PolicyUsage, rateLimitHeaders, usageOf, type WindowState } from './rate-limit-headers';
+import { PolicyUsage, setRateLimitFields, usageOf, type WindowState } from './rate-limit-headers';
 import { RateLimitStorage } from './rate-limit-storage';
 import { clientTracker, counterKey } from './rate-limit-tracker';
 
@@ -57,7 +57,7 @@ export class AuthAttemptLimiter {
   }
 
   private report(context: ExecutionContext, usage: PolicyUsage): PolicyUsage {
-    responseOf(context).set(rateLimitHeaders([usage]));
+    setRateLimitFields(responseOf(context), [usage]);
     return usage;
   }
 }

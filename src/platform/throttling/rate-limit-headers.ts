@@ -86,6 +86,12 @@ export function rateLimitHeaders(usages: readonly PolicyUsage[]): Record<string,
   };
 }
 
+/** Sets the fields of `usages` on a response (the guard's verdict and the auth-attempt check both answer with them). */
+export function setRateLimitFields(res: { setHeader(name: string, value: string): unknown }, usages: readonly PolicyUsage[]): void {
+  const fields = rateLimitHeaders(usages);
+  for (const field in fields) res.setHeader(field, fields[field]);
+}
+
 /** `Retry-After` for a refusal: the latest reset among the violated policies, so the retry lands after every one of them. */
 export function retryAfterSeconds(violated: readonly PolicyUsage[]): number {
   return Math.max(1, ...violated.map((u) => u.resetSeconds));

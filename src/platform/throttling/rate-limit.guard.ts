@@ -17,7 +17,7 @@ import {
 } from '@nestjs/throttler/dist/throttler.constants';
 import { requestOf, responseOf } from '../http/http-context';
 import { QuotaExceeded } from './quota-exceeded.error';
-import { PolicyUsage, rateLimitHeaders, usageOf, type WindowState } from './rate-limit-headers';
+import { PolicyUsage, setRateLimitFields, usageOf, type WindowState } from './rate-limit-headers';
 import type { RateLimitStorage } from './rate-limit-storage';
 
 /** A policy as it applies to one request: every value resolved. */
@@ -95,9 +95,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   private verdict(context: ExecutionContext, usages: PolicyUsage[]): boolean {
-    const res = responseOf(context);
-    const fields = rateLimitHeaders(usages);
-    for (const field in fields) res.setHeader(field, fields[field]);
+    setRateLimitFields(responseOf(context), usages);
     if (usages.every((usage) => !usage.exceeded)) return true;
     throw new QuotaExceeded(usages.filter((usage) => usage.exceeded));
   }
