@@ -30,6 +30,7 @@ app.useLogger(app.get(AppLogger));
 configureHttp(app, app.get(AppConfig));
 // As createApp (src/app.factory.ts) builds the production app: /docs and /openapi.json mounted, so every request walks the same Express layers.
 mountOpenApi(app);
+require('../dist/platform/memory/startup-garbage.js').releaseStartupGarbage();
 await app.listen(0, '127.0.0.1');
 process.stdout.write(`LISTENING ${app.getHttpServer().address().port}\n`);
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));

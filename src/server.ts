@@ -7,6 +7,7 @@ import { createApp } from './app.factory';
 import { loadConfig } from './config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './platform/database/embedded-postgres';
 import { applyMigrations } from './platform/database/migrations/migration-applier';
+import { releaseStartupGarbage } from './platform/memory/startup-garbage';
 
 export interface StartServerOptions {
   env: Record<string, string | undefined>;
@@ -28,7 +29,7 @@ export interface RunningServer {
 /**
  * Everything `npm start` does after reading the environment: validate the
  * configuration, fall back to the embedded development database when no
- * DATABASE_URL is set, migrate, and listen.
+ * DATABASE_URL is set, migrate, give back the memory booting used, and listen.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const announce = options.announce ?? ((line: string) => console.log(line));
@@ -57,6 +58,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         ({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile!), minVersion: 'TLSv1.2' } as HttpsOptions)
       : undefined,
   });
+  releaseStartupGarbage();
   await app.listen(config.port);
   const address = app.getHttpServer().address() as { port: number };
   const url = `${config.tlsCertFile ? 'https' : 'http'}://localhost:${address.port}`;

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config/app-config';
 import { applyDevelopmentSecrets } from './config/development-secrets';
 import { startEmbeddedPostgres } from './platform/database/embedded-postgres';
 import { applyMigrations } from './platform/database/migrations/migration-applier';
+import { releaseStartupGarbage } from './platform/memory/startup-garbage';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { bufferLogs: true });
   app.useLogger(app.get(AppLogger));
   await app.init();
+  releaseStartupGarbage();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       app

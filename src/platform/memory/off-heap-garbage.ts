@@ -1,7 +1,5 @@
 import { Transform } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { nodeFlagGiven } from '../../node-flags';
+import { v8Gc } from './v8-gc';
 
 /**
  * Node's HTTP parser hands every request-body chunk over as a fresh off-heap
@@ -19,40 +17,14 @@ import { nodeFlagGiven } from '../../node-flags';
  */
 export const COLLECT_EVERY = 8 * 1024 * 1024;
 
-type Collector = (options: { type: 'minor'; execution: 'sync' }) => void;
-
 let sinceCollection = 0;
-const collectYoung = loadCollector();
 
 /** Counts bytes of off-heap buffers that are garbage once the caller is done with them. */
 export function offHeapGarbage(bytes: number): void {
   sinceCollection += bytes;
   if (sinceCollection < COLLECT_EVERY) return;
   sinceCollection = 0;
-  collectYoung?.({ type: 'minor', execution: 'sync' });
-}
-
-/**
- * V8's gc() without --expose-gc on the command line, which would put gc on
- * every script's global object: the flag is set only while one new context is
- * created, which gets the function, and then cleared again (unless the
- * process was started with it, on the command line or in NODE_OPTIONS).
- * Written here rather than taken from a package (`expose-gc` does the same in
- * three lines, without clearing the flag). Undefined where the platform
- * refuses it; uploads then free their memory at V8's own pace, as they would
- * without this module.
- */
-function loadCollector(): Collector | undefined {
-  const startedWithIt = nodeFlagGiven('--expose-gc', process.execArgv, process.env.NODE_OPTIONS);
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as Collector) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (!startedWithIt) setFlagsFromString('--no-expose-gc');
-  }
+  v8Gc?.({ type: 'minor', execution: 'sync' });
 }
 
 /** A pass-through for a stream of buffers that are garbage once passed on (a file streamed to a client). */
