@@ -179,7 +179,7 @@ async function main() {
     }
 
     if (wanted('upload')) uploadRows.push(...(await uploadScenario(env, key)));
-    if (wanted('upload-storage')) uploadRows.push(...(await uploadStorageScenario({ env, key, size: UPLOAD_BYTES, startServer, stopServer })));
+    if (wanted('upload-storage')) uploadRows.push(...(await uploadStorageScenario({ env, key, size: UPLOAD_BYTES, duration: DURATION, startServer, stopServer })));
     if (wanted('webhooks')) webhookRows.push(...(await webhookScenarios(env)));
   } finally {
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));

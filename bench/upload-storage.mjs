@@ -6,7 +6,9 @@
 //   - S3: POST /v1/uploads with UPLOAD_STORAGE=s3 on an S3-protocol server
 //     (fauxqs, objects on disk, in a process of its own on 127.0.0.1), against
 //     a bare stream into the same bucket through the same multipart writer
-//     (no HTTP API, no hashing, no inspection, no database).
+//     (no HTTP API, no hashing, no inspection, no database);
+//   - S3 again on a server that has first answered reads for a while (16
+//     connections, BENCH_DURATION seconds), as a server in service has.
 // Each upload runs on a fresh server, started the way `npm start` starts it
 // (its own start path tunes V8's young generation; see src/node-flags.ts).
 import { spawn } from 'node:child_process';
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { measureBareWrite, measureUpload, wavBytes } from './upload.mjs';
 
 const require = createRequire(import.meta.url);
+const autocannon = require('autocannon');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** fauxqs in its own process (test/helpers/s3-server-process.mjs), objects under `dir`. */
@@ -61,17 +64,31 @@ async function measureBareS3Write({ s3Env, size }) {
   }
 }
 
+/** `GET url` from 16 connections for `duration` seconds; every answer must be a 200. */
+function readLoad({ url, headers, duration }) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, headers, connections: 16, duration }, (error, result) => {
+      if (error) return reject(error);
+      const bad = result.non2xx + result.errors + result.timeouts;
+      if (bad > 0) return reject(new Error(`reads before the upload: ${bad} failed responses`));
+      resolve();
+    });
+  });
+}
+
 /**
  * Rows for bench/run.mjs's upload table. `startServer(env)` / `stopServer(server)`
- * are run.mjs's; `env` holds the database and secrets, `key` an API key.
+ * are run.mjs's; `env` holds the database and secrets, `key` an API key,
+ * `duration` the seconds of the reads before the last upload.
  */
-export async function uploadStorageScenario({ env, key, size, startServer, stopServer }) {
+export async function uploadStorageScenario({ env, key, size, duration, startServer, stopServer }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'musicpub-bench-storage-'));
   const rows = [];
   const mbLabel = `${(size / 1e6).toFixed(0)} MB WAV`;
-  const uploadOn = async (title, serverEnv, bare, against) => {
+  const uploadOn = async (title, serverEnv, bare, against, { readsFirst = false } = {}) => {
     const server = await startServer({ ...env, ...serverEnv, UPLOAD_DIR: path.join(dir, 'uploads'), UPLOAD_MAX_BYTES: String(2 * size) });
     try {
+      if (readsFirst) await readLoad({ url: `${server.url}/v1/uploads?limit=1`, headers: { 'x-api-key': key }, duration });
       const r = await measureUpload({ server, key, size });
       rows.push({ title: `${title}, ${mbLabel} (${r.status})`, mbps: r.uploadMBps, baseline: bare, against, idleRss: r.idleRss, peakRss: r.peakRss, hwm: r.hwm });
     } finally {
@@ -98,6 +115,7 @@ export async function uploadStorageScenario({ env, key, size, startServer, stopS
       const bareS3 = await measureBareS3Write({ s3Env, size });
       rows.push({ title: 'bare Node stream → S3 multipart upload (baseline, same bucket)', mbps: bareS3, baseline: bareS3, against: 'itself' });
       await uploadOn('POST /v1/uploads, UPLOAD_STORAGE=s3', s3Env, bareS3, 'bare stream → bucket');
+      await uploadOn(`POST /v1/uploads, UPLOAD_STORAGE=s3, after ${duration} s of reads`, s3Env, bareS3, 'bare stream → bucket', { readsFirst: true });
     } finally {
       await s3.stop();
     }
