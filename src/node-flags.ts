@@ -10,8 +10,10 @@
  * five runs, S3 uploads idled at 188–206 MiB and peaked at 211–223 (234 MB). Much
  * smaller is slow: at 2 MiB, 16 concurrent requests keep most of the young
  * generation alive, it is scavenged every dozen requests, and reads and
- * writes lost 15–20 % of their throughput; at 16 idempotent POSTs ran
- * 10–20 % faster than at 8 (BENCHMARKS.md, "The young generation, third look").
+ * writes lost 15–20 % of their throughput. 16 was measured twice against 8:
+ * idempotent POSTs ran 10–20 % faster on an Intel Xeon, reads and POSTs
+ * 5–10 % slower on an AMD EPYC (BENCHMARKS.md, "The young generation, third
+ * look" and "Startup garbage").
  * Upload bodies, which used to need the 2 MiB cap, are collected by
  * platform/memory/off-heap-garbage.ts.
  */
