@@ -1,12 +1,7 @@
-import { getHeapSpaceStatistics } from 'node:v8';
-import { releaseStartupGarbage } from './startup-garbage';
+import { releaseStartupGarbage, youngGenerationBytes } from './startup-garbage';
 import { v8Gc } from './v8-gc';
 
 const MiB = 1024 * 1024;
-
-function youngGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_size;
-}
 
 /** Allocates as a booting app does: many objects, a share of them surviving a while, so V8 grows the young generation. */
 function growYoungGeneration(): void {

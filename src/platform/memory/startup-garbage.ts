@@ -22,6 +22,7 @@ export function releaseStartupGarbage(): { youngBefore: number; youngAfter: numb
   return { youngBefore, youngAfter: youngGenerationBytes() };
 }
 
-function youngGenerationBytes(): number {
+/** Bytes V8 has committed to the young generation now. */
+export function youngGenerationBytes(): number {
   return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 }

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { nodeFlagGiven } from '../../node-flags';
 
-/** The options of V8's gc() (its gc extension): which generation, now or later, and with 'last-resort' everything collectable, shrinking what V8 keeps committed. */
+/** The options of V8's gc() (its gc extension) used here: which generation, at once, and with 'last-resort' everything collectable, shrinking what V8 keeps committed. */
 export interface GcOptions {
   type: 'minor' | 'major';
   execution: 'sync';
