@@ -137,6 +137,17 @@ describe('OWASP API3 — broken object property level authorization', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
+  it('sees a write that is accepted, down to one column of one row (the control of every "writes nothing" above)', async () => {
+    const before = await tableFingerprint(t);
+    const res = await t.http.post('/v1/releases').set('X-API-Key', us.key).send({ title: 'Control', artists: ['A'] });
+    expect(res.status).toBe(201);
+    const created = await tableFingerprint(t);
+    expect(fingerprintChanges(before, created)).toEqual(expect.arrayContaining([expect.stringMatching(/^releases \(\d+ → \d+ rows\)$/)]));
+    // Same row count, one title: only the digest can tell.
+    await t.prisma.release.update({ where: { id: res.body.id }, data: { title: 'Control, renamed' } });
+    expect(fingerprintChanges(created, await tableFingerprint(t))).toEqual([expect.stringMatching(/^releases \((\d+) → \1 rows\)$/)]);
+  });
+
   it('refuses extra properties in a partner callback after the signature is checked', async () => {
     const body = JSON.stringify({ type: 'release.rejected', data: { releaseId: us.releaseId, status: 'live' }, orgId: 'org_x' });
     const id = `bopla_${newId('evt')}`;

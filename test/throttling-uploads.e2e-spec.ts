@@ -59,6 +59,7 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
   app.useLogger(app.get(AppLogger));
   configureHttp(app, app.get(AppConfig));
   await app.init();
+  const closeSteps: Array<() => Promise<void>> = [];
   return {
     app,
     http: supertest(app.getHttpServer()),
@@ -68,7 +69,9 @@ async function startAppWithProbe(env: Record<string, string>): Promise<TestApp> 
     env: fullEnv,
     logs: [],
     flushAudit: () => app.get(AnonymousRefusals).flush(),
+    onClose: (step) => closeSteps.push(step),
     async close() {
+      for (const step of closeSteps.splice(0)) await step();
       await app.close();
       await database.drop();
       await rm(uploadDir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface TestApp {
   logs: Array<Record<string, unknown>>;
   /** Writes the anonymous refusals counted so far (they are recorded off the request path, once a second). */
   flushAudit(): Promise<void>;
+  /** Runs `step` when the app closes, before it does (a helper's own connection to the database, say). */
+  onClose(step: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     },
   });
   const app = await createApp({ env, logDestination });
+  const closeSteps: Array<() => Promise<void>> = [];
   return {
     app,
     http: supertest(app.getHttpServer()),
@@ -73,7 +76,9 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     env,
     logs,
     flushAudit: () => app.get(AnonymousRefusals).flush(),
+    onClose: (step) => closeSteps.push(step),
     async close() {
+      for (const step of closeSteps.splice(0)) await step();
       await app.close();
       if (ownsDatabase) await database.drop();
     },
