@@ -4,12 +4,15 @@
 // physical limit of this machine for the same work.
 // - GET /v1/releases/:id: API-key HMAC through a 750 ms cache, then Prisma's
 //   relationJoins query for the release with tracks and contributors (one round trip).
-// - POST /v1/releases with Idempotency-Key: one transaction of the same eight
+// - POST /v1/releases with Idempotency-Key: one transaction of the same
 //   statements (BEGIN; the claim's advisory try-locks and record probe; INSERT
 //   release; INSERT outbox event; INSERT idempotency record with the sealed
-//   response; lock the org's audit chain head; INSERT audit event + move the
-//   head; COMMIT), with the same CPU work around them (fingerprint, AES-GCM
-//   seal, RFC 8785 audit hash) using musicpub's own helpers.
+//   response; the audit append, taking its turn among this process's appends
+//   to the org's chain — one statement that moves the chain head and inserts
+//   the event when the head is where the process forecast it, else that
+//   statement, which then locks and returns the head, and the INSERT audit
+//   event + move the head; COMMIT), with the same CPU work around them
+//   (fingerprint, AES-GCM seal, RFC 8785 audit hash) using musicpub's own helpers.
 import { createServer } from 'node:http';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -19,6 +22,7 @@ const { Pool } = require('pg');
 const { hashApiKey } = require('../dist/modules/api-keys/key-format.js');
 const { newId } = require('../dist/platform/ids.js');
 const { chainHash } = require('../dist/platform/audit/audit-chain.js');
+const { ChainHeadForecast } = require('../dist/platform/audit/chain-head-forecast.js');
 const { presentRelease } = require('../dist/modules/releases/release.presenter.js');
 
 const KEY_TTL_MS = 750;
@@ -27,6 +31,7 @@ const auditKey = Buffer.from(process.env.AUDIT_HMAC_KEY, 'base64');
 const sealKey = randomBytes(32);
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const keys = new Map();
+const forecast = new ChainHeadForecast();
 
 async function keyOf(presented) {
   if (typeof presented !== 'string') return undefined;
@@ -48,6 +53,7 @@ const INSERT_RELEASE = `INSERT INTO "public"."releases" ("id","org_id","status",
 const INSERT_OUTBOX = `INSERT INTO "public"."outbox_events" ("id","org_id","type","data","occurred_at") VALUES ($1,$2,$3,$4,$5) RETURNING "public"."outbox_events"."id", "public"."outbox_events"."org_id", "public"."outbox_events"."type", "public"."outbox_events"."data", "public"."outbox_events"."occurred_at", "public"."outbox_events"."dispatched_at"`;
 const INSERT_RECORD = `INSERT INTO idempotency_records (org_id, credential_id, key, fingerprint, expires_at, response_status, response_headers, response_body) VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', $6, $7::jsonb, $8) ON CONFLICT DO NOTHING`;
 const LOCK_CHAIN = `INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING seq, hash`;
+const FORECAST_APPEND = `WITH moved AS ( INSERT INTO audit_chain_heads AS h (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO UPDATE SET seq = CASE WHEN h.seq = $3::bigint AND h.hash = $4::varchar THEN $5::bigint ELSE h.seq END, hash = CASE WHEN h.seq = $3::bigint AND h.hash = $4::varchar THEN $6::varchar ELSE h.hash END RETURNING h.seq, h.hash), appended AS ( INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version) SELECT $7::varchar, $8::varchar, moved.seq, $9::timestamptz, $10::varchar, $11::varchar, $12::varchar, $13::varchar, $14::varchar, $15::varchar, $16::int, $17::varchar, $18::varchar, $19::varchar, $20::jsonb, $21::varchar, moved.hash, $22::smallint FROM moved WHERE moved.seq = $5::bigint AND moved.hash = $6::varchar RETURNING 1) SELECT moved.seq, moved.hash, EXISTS (SELECT 1 FROM appended) AS appended FROM moved`;
 const APPEND_AUDIT = `WITH appended AS ( INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18::smallint) RETURNING seq, hash) UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = $19`;
 
 function seal(plaintext) {
@@ -98,17 +104,31 @@ async function createRelease(req, res, raw) {
     const body = JSON.stringify(release);
     const headers = { location: `/v1/releases/${id}`, etag: `"v1"` };
     await client.query(INSERT_RECORD, [key.orgId, key.id, idempotencyKey, fingerprint, 86_400_000, 201, JSON.stringify(headers), seal(body)]);
-    const [head] = (await client.query(LOCK_CHAIN, [key.orgId, '0'.repeat(64)])).rows;
-    const event = {
-      id: newId('aud'), orgId: key.orgId, seq: BigInt(head.seq) + 1n, occurredAt: new Date(), actorType: 'api_key', actorId: key.id,
-      action: 'release.create', resourceType: 'release', resourceId: id, outcome: 'success', statusCode: 201, ip: req.socket.remoteAddress ?? null,
-      userAgent: req.headers['user-agent'] ?? null, requestId: `req_${randomBytes(16).toString('hex')}`, changes: { fields: Object.keys(input), values: input },
+    const draft = {
+      orgId: key.orgId, actorType: 'api_key', actorId: key.id, action: 'release.create', resourceType: 'release', resourceId: id, outcome: 'success',
+      statusCode: 201, ip: req.socket.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null, requestId: `req_${randomBytes(16).toString('hex')}`,
+      changes: { fields: Object.keys(input), values: input },
     };
-    const hash = chainHash(head.hash, event, auditKey);
-    await client.query(APPEND_AUDIT, [
-      event.id, event.orgId, event.seq.toString(), event.occurredAt, event.actorType, event.actorId, event.action, event.resourceType, event.resourceId,
-      event.outcome, event.statusCode, event.ip, event.userAgent, event.requestId, JSON.stringify(event.changes), head.hash, hash, 2, key.orgId,
-    ]);
+    const auditId = newId('aud');
+    const chained = (head) => {
+      const event = { ...draft, id: auditId, seq: BigInt(head.seq) + 1n, occurredAt: new Date() };
+      return { event, hash: chainHash(head.hash, event, auditKey) };
+    };
+    await forecast.inTurn(key.orgId, {} /* this transaction */, async () => {
+      const expected = forecast.expected(key.orgId);
+      if (expected) {
+        const { event, hash } = chained(expected);
+        const [moved] = (await client.query(FORECAST_APPEND, [
+          key.orgId, '0'.repeat(64), expected.seq.toString(), expected.hash, event.seq.toString(), hash, event.id, event.orgId, event.occurredAt, event.actorType,
+          event.actorId, event.action, event.resourceType, event.resourceId, event.outcome, event.statusCode, event.ip, event.userAgent, event.requestId,
+          JSON.stringify(event.changes), expected.hash, 2,
+        ])).rows;
+        if (moved.appended) return forecast.advance(key.orgId, { seq: event.seq, hash });
+        return appendAfter(client, moved, chained, key.orgId);
+      }
+      const [head] = (await client.query(LOCK_CHAIN, [key.orgId, '0'.repeat(64)])).rows;
+      return appendAfter(client, head, chained, key.orgId);
+    });
     await client.query('COMMIT');
     send(res, 201, headers, body);
   } catch (error) {
@@ -117,6 +137,15 @@ async function createRelease(req, res, raw) {
   } finally {
     client.release();
   }
+}
+
+async function appendAfter(client, head, chained, orgId) {
+  const { event, hash } = chained(head);
+  await client.query(APPEND_AUDIT, [
+    event.id, event.orgId, event.seq.toString(), event.occurredAt, event.actorType, event.actorId, event.action, event.resourceType, event.resourceId,
+    event.outcome, event.statusCode, event.ip, event.userAgent, event.requestId, JSON.stringify(event.changes), head.hash, hash, 2, orgId,
+  ]);
+  forecast.advance(orgId, { seq: event.seq, hash });
 }
 
 const server = createServer((req, res) => {

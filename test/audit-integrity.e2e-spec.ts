@@ -14,6 +14,9 @@ import { AppConfig } from '../src/config/app-config';
 import type { AuditEvent } from '../src/generated/prisma/client';
 import { generateApiKey } from '../src/modules/api-keys/key-format';
 import { ChainVerifier, KEYED_HASH_VERSION, LEGACY_HASH_VERSION, chainHash, legacyChainHash } from '../src/platform/audit/audit-chain';
+import type { AuditDraft } from '../src/platform/audit/audit-draft';
+import { AuditClient, appendAuditEvent } from '../src/platform/audit/audit-trail';
+import { ChainHeadForecast } from '../src/platform/audit/chain-head-forecast';
 import { createOrgWithKey, OrgWithKey } from './helpers/factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -330,6 +333,80 @@ describe('audit trail integrity', () => {
       for (const res of responses) expect(chain.filter((e) => e.requestId === res.headers['x-request-id'])).toHaveLength(1);
       expect((await verify(admin)).body).toEqual({ ok: true, checked: chain.length });
       expect((await verify(admin, two)).body).toEqual({ ok: true, checked: chain.length });
+    });
+
+    describe('the forecast of the chain head (one statement per append while it holds)', () => {
+      const draft = (orgId: string, action: string): AuditDraft => ({
+        orgId, actorType: 'system', actorId: null, action, resourceType: null, resourceId: null,
+        outcome: 'success', statusCode: 200, ip: null, userAgent: null, requestId: null, changes: { step: action },
+      });
+      /** Appends in a transaction of its own and tells how many statements the append sent. */
+      async function append(app: TestApp, forecast: ChainHeadForecast, event: AuditDraft, rollback = false): Promise<number> {
+        let statements = 0;
+        const counted: AuditClient = {
+          $queryRaw: ((...args: Parameters<AuditClient['$queryRaw']>) => (statements++, app.db.tx.$queryRaw(...args))) as AuditClient['$queryRaw'],
+          $executeRaw: ((...args: Parameters<AuditClient['$executeRaw']>) => (statements++, app.db.tx.$executeRaw(...args))) as AuditClient['$executeRaw'],
+        };
+        const rolledBack = new Error('rolled back on purpose');
+        await app.db
+          .withTransaction(async () => {
+            await appendAuditEvent(counted, event, chainKey(), forecast);
+            if (rollback) throw rolledBack;
+          })
+          .catch((error: unknown) => {
+            if (error !== rolledBack) throw error;
+          });
+        return statements;
+      }
+
+      it('takes one statement when the head is where it expects, two when another instance, a rollback or an unknown chain moved it, and links every event', async () => {
+        const { orgId } = await createOrgWithKey(one);
+        const here = new ChainHeadForecast();
+        const elsewhere = new ChainHeadForecast();
+        const steps: Array<[string, number]> = [];
+        steps.push(['first append here: nothing forecast', await append(one, here, draft(orgId, 'a'))]);
+        steps.push(['next append here', await append(one, here, draft(orgId, 'b'))]);
+        steps.push(['another instance', await append(two, elsewhere, draft(orgId, 'c'))]);
+        steps.push(['here again, after it', await append(one, here, draft(orgId, 'd'))]);
+        steps.push(['here, rolled back', await append(one, here, draft(orgId, 'e'), true)]);
+        steps.push(['here, after the rollback', await append(one, here, draft(orgId, 'f'))]);
+        steps.push(['here, in step again', await append(one, here, draft(orgId, 'g'))]);
+        expect(steps).toEqual([
+          ['first append here: nothing forecast', 2],
+          ['next append here', 1],
+          ['another instance', 2],
+          ['here again, after it', 2],
+          ['here, rolled back', 1],
+          ['here, after the rollback', 2],
+          ['here, in step again', 1],
+        ]);
+        const chain = await chainOf(orgId);
+        expect(chain.map((e) => e.action).slice(-6)).toEqual(['a', 'b', 'c', 'd', 'f', 'g']);
+        expectWholeChain(chain);
+      });
+
+      it('starts a chain the database does not have at seq 1, whatever the forecast said', async () => {
+        const forecast = new ChainHeadForecast();
+        const stranger = `org_${randomUUID().replaceAll('-', '').slice(0, 26)}`;
+        forecast.advance(stranger, { seq: 41n, hash: 'f'.repeat(64) });
+        await one.prisma.$executeRaw`INSERT INTO organizations (id, name) VALUES (${stranger}, ${uniqueName('stranger')})`;
+        expect(await append(one, forecast, draft(stranger, 'first'))).toBe(2);
+        expect(await append(one, forecast, draft(stranger, 'second'))).toBe(1);
+        const chain = await one.prisma.auditEvent.findMany({ where: { orgId: stranger }, orderBy: { seq: 'asc' } });
+        expect(chain.map((e) => [Number(e.seq), e.action])).toEqual([[1, 'first'], [2, 'second']]);
+        expectWholeChain(chain);
+      });
+
+      it('lines up 16 concurrent appends of one process, each in one statement, and keeps the chain whole', async () => {
+        const { orgId } = await createOrgWithKey(one);
+        const forecast = new ChainHeadForecast();
+        await append(one, forecast, draft(orgId, 'warm'));
+        const statements = await Promise.all(Array.from({ length: 16 }, (_, i) => append(one, forecast, draft(orgId, `race ${i}`))));
+        expect(statements).toEqual(Array(16).fill(1));
+        const chain = await chainOf(orgId);
+        expect(chain.filter((e) => e.action.startsWith('race '))).toHaveLength(16);
+        expectWholeChain(chain);
+      });
     });
 
     it('keeps the chain of events outside any organization whole under concurrent 401s, counted per address', async () => {

@@ -5,6 +5,7 @@ import { Db, DbClient } from '../database/db';
 import { newId } from '../ids';
 import { ChainKey, ChainPosition, ChainVerification, ChainVerifier, GENESIS_HASH, KEYED_HASH_VERSION, chainHash } from './audit-chain';
 import type { AuditDraft } from './audit-draft';
+import { ChainHeadForecast } from './chain-head-forecast';
 import { redactSecretShapes } from './secret-shapes';
 
 const VERIFY_BATCH = 1000;
@@ -50,6 +51,7 @@ export class AuditTrail {
   private readonly logger = new Logger(AuditTrail.name);
   /** AUDIT_HMAC_KEY; never stored in the database the chain lives in. */
   private readonly key: KeyObject;
+  private readonly forecast = new ChainHeadForecast();
 
   constructor(
     private readonly db: Db,
@@ -63,7 +65,7 @@ export class AuditTrail {
    * `db.withTransaction`): the event commits with the change or not at all.
    */
   append(draft: AuditDraft): Promise<string> {
-    return appendAuditEvent(this.db.tx, draft, this.key);
+    return appendAuditEvent(this.db.tx, draft, this.key, this.forecast);
   }
 
   /** Records an event on its own (denials, failures: there is no change to commit with). */
@@ -120,30 +122,69 @@ export class AuditTrail {
 /** The part of a client that appending needs: `Db`'s, or a connection of its own (AnonymousRefusals). */
 export type AuditClient = Pick<DbClient, '$queryRaw' | '$executeRaw'>;
 
+/** The event as stored: the draft placed after `prev` in its chain, with its hash. */
+function chained(draft: AuditDraft, id: string, prev: ChainPosition, key: ChainKey) {
+  const event = { ...draft, id, seq: prev.seq + 1n, occurredAt: new Date(), prevHash: prev.hash };
+  return { event, hash: chainHash(event.prevHash, event, key) };
+}
+
 /**
  * Appends `draft` to its chain through `tx`, which must be in a transaction
- * (the head stays locked until it commits). Two statements: the chain's head
- * row is locked and read (an upsert, so a new chain needs no setup, and READ
+ * (the head stays locked until it commits).
+ *
+ * With a `forecast` that knows the chain (see ChainHeadForecast), one
+ * statement: the event is hashed after the expected head, and the head is
+ * locked, moved and the event inserted only if the head is still there; the
+ * head row's lock is then held for the commit's round trip alone, which is
+ * what bounds one busy organization's writes. Otherwise two: the head row is
+ * locked and read (an upsert, so a new chain needs no setup, and READ
  * COMMITTED returns the newest committed head even after waiting for another
- * appender), then the event is inserted and the head moved to it in one
- * statement.
+ * appender; a missed forecast has done this already), then the event is
+ * inserted and the head moved to it in one statement.
  */
-export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft, key: ChainKey): Promise<string> {
+export function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft, key: ChainKey, forecast?: ChainHeadForecast): Promise<string> {
   const draft = withoutSecrets(wellFormed(untrusted));
   const chain = draft.orgId ?? ANONYMOUS_CHAIN;
-  const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
-    INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
-    ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
-    RETURNING seq, hash`;
-  const event = {
-    ...draft,
-    id: newId('aud'),
-    seq: head.seq + 1n,
-    occurredAt: new Date(),
-    prevHash: head.hash,
-  };
-  const hash = chainHash(event.prevHash, event, key);
+  return forecast ? forecast.inTurn(chain, tx, () => append(tx, draft, chain, key, forecast)) : append(tx, draft, chain, key);
+}
+
+async function append(tx: AuditClient, draft: AuditDraft, chain: string, key: ChainKey, forecast?: ChainHeadForecast): Promise<string> {
+  const id = newId('aud');
   const changes = draft.changes === null || draft.changes === undefined ? null : JSON.stringify(draft.changes);
+  const expected = forecast?.expected(chain);
+  let head: ChainPosition;
+  if (expected) {
+    const { event, hash } = chained(draft, id, expected, key);
+    // A chain the database does not have starts at genesis there: the forecast missed.
+    const [moved] = await tx.$queryRaw<Array<{ seq: bigint; hash: string; appended: boolean }>>`
+      WITH moved AS (
+        INSERT INTO audit_chain_heads AS h (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
+        ON CONFLICT (chain) DO UPDATE SET
+          seq = CASE WHEN h.seq = ${expected.seq}::bigint AND h.hash = ${expected.hash}::varchar THEN ${event.seq}::bigint ELSE h.seq END,
+          hash = CASE WHEN h.seq = ${expected.seq}::bigint AND h.hash = ${expected.hash}::varchar THEN ${hash}::varchar ELSE h.hash END
+        RETURNING h.seq, h.hash),
+      appended AS (
+        INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
+                                  outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version)
+        SELECT ${event.id}::varchar, ${event.orgId}::varchar, moved.seq, ${event.occurredAt}::timestamptz, ${event.actorType}::varchar,
+               ${event.actorId}::varchar, ${event.action}::varchar, ${event.resourceType}::varchar, ${event.resourceId}::varchar,
+               ${event.outcome}::varchar, ${event.statusCode}::int, ${event.ip}::varchar, ${event.userAgent}::varchar,
+               ${event.requestId}::varchar, ${changes}::jsonb, ${event.prevHash}::varchar, moved.hash, ${KEYED_HASH_VERSION}::smallint
+        FROM moved WHERE moved.seq = ${event.seq}::bigint AND moved.hash = ${hash}::varchar
+        RETURNING 1)
+      SELECT moved.seq, moved.hash, EXISTS (SELECT 1 FROM appended) AS appended FROM moved`;
+    if (moved.appended) {
+      forecast!.advance(chain, { seq: event.seq, hash });
+      return id;
+    }
+    head = { seq: moved.seq, hash: moved.hash };
+  } else {
+    [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`
+      INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (${chain}, 0, ${GENESIS_HASH})
+      ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
+      RETURNING seq, hash`;
+  }
+  const { event, hash } = chained(draft, id, head, key);
   await tx.$executeRaw`
     WITH appended AS (
       INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
@@ -153,5 +194,6 @@ export async function appendAuditEvent(tx: AuditClient, untrusted: AuditDraft, k
               ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash}, ${KEYED_HASH_VERSION}::smallint)
       RETURNING seq, hash)
     UPDATE audit_chain_heads SET seq = appended.seq, hash = appended.hash FROM appended WHERE chain = ${chain}`;
-  return event.id;
+  forecast?.advance(chain, { seq: event.seq, hash });
+  return id;
 }
