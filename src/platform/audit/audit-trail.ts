@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
+import { Prisma } from '../../generated/prisma/client';
 import { Db, DbClient } from '../database/db';
 import { newId } from '../ids';
 import { ChainKey, ChainPosition, ChainVerification, ChainVerifier, GENESIS_HASH, KEYED_HASH_VERSION, chainHash } from './audit-chain';
@@ -9,6 +10,10 @@ import { ChainHeadForecast } from './chain-head-forecast';
 import { redactSecretShapes } from './secret-shapes';
 
 const VERIFY_BATCH = 1000;
+/** audit_events' columns, in the order both append statements give the values. */
+const EVENT_COLUMNS = Prisma.raw(
+  'id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version',
+);
 /** audit_chain_heads' key for events outside any organization. */
 const ANONYMOUS_CHAIN = '-';
 
@@ -164,8 +169,7 @@ async function append(tx: AuditClient, draft: AuditDraft, chain: string, key: Ch
           hash = CASE WHEN h.seq = ${expected.seq}::bigint AND h.hash = ${expected.hash}::varchar THEN ${hash}::varchar ELSE h.hash END
         RETURNING h.seq, h.hash),
       appended AS (
-        INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
-                                  outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version)
+        INSERT INTO audit_events (${EVENT_COLUMNS})
         SELECT ${event.id}::varchar, ${event.orgId}::varchar, moved.seq, ${event.occurredAt}::timestamptz, ${event.actorType}::varchar,
                ${event.actorId}::varchar, ${event.action}::varchar, ${event.resourceType}::varchar, ${event.resourceId}::varchar,
                ${event.outcome}::varchar, ${event.statusCode}::int, ${event.ip}::varchar, ${event.userAgent}::varchar,
@@ -187,8 +191,7 @@ async function append(tx: AuditClient, draft: AuditDraft, chain: string, key: Ch
   const { event, hash } = chained(draft, id, head, key);
   await tx.$executeRaw`
     WITH appended AS (
-      INSERT INTO audit_events (id, org_id, seq, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
-                                outcome, status_code, ip, user_agent, request_id, changes, prev_hash, hash, hash_version)
+      INSERT INTO audit_events (${EVENT_COLUMNS})
       VALUES (${event.id}, ${event.orgId}, ${event.seq}, ${event.occurredAt}, ${event.actorType}, ${event.actorId}, ${event.action},
               ${event.resourceType}, ${event.resourceId}, ${event.outcome}, ${event.statusCode}, ${event.ip}, ${event.userAgent},
               ${event.requestId}, ${changes}::jsonb, ${event.prevHash}, ${hash}, ${KEYED_HASH_VERSION}::smallint)
