@@ -37,7 +37,7 @@ describe('statements per request', () => {
     return sent.filter((s) => !/last_used_at/.test(s));
   }
 
-  it('sends one COMMIT and at most 8 statements for an idempotent POST /v1/releases', async () => {
+  it('sends one COMMIT and at most 8 statements for an idempotent POST /v1/releases, one of them for the audit event', async () => {
     const org = await createOrgWithKey(t);
     // Warm: the key is cached after its first use, as for any client that keeps calling.
     await t.http.get('/v1/releases').set('X-API-Key', org.key).expect(200);
@@ -48,6 +48,9 @@ describe('statements per request', () => {
     expect(statements.filter((s) => /^COMMIT/i.test(s))).toHaveLength(1);
     expect(statements.filter((s) => /^BEGIN/i.test(s))).toHaveLength(1);
     expect(statements.length).toBeLessThanOrEqual(8);
+    // The process appended the organization's first event (its creation): the audit append is
+    // the one statement that moves the chain head and inserts the event (docs/architecture.md).
+    expect(statements.filter((s) => /audit_chain_heads|audit_events/.test(s))).toEqual([expect.stringMatching(/^WITH moved AS/)]);
 
     // The replay is one transaction too, and repeats no insert of the change.
     const replay = await statementsOf(() =>
