@@ -15,6 +15,11 @@ import type { ChainPosition } from './audit-chain';
  * together, they would reach the head's lock in an order of the database's
  * choosing, and one append out of order would make every append already
  * waiting miss.
+ *
+ * The turns are a few lines here rather than a keyed mutex from a library
+ * (async-mutex, p-queue): they must let a transaction that already holds the
+ * head through at once, and go ahead after a timeout instead of failing,
+ * since order is only an optimisation; neither library does both.
  */
 export class ChainHeadForecast {
   private readonly heads = new Map<string, ChainPosition>();
