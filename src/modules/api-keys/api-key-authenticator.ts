@@ -37,22 +37,20 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
     private readonly alerts: SecurityAlerts,
   ) {}
 
-  async authenticateKey(presented: string, clientIp: string): Promise<AuthPrincipal> {
+  authenticateKey(presented: string, clientIp: string): AuthPrincipal | Promise<AuthPrincipal> {
     // The checksum rejects typos and junk offline, before any hashing or query.
     if (!parseApiKey(presented)) throw new Unauthenticated('The API key is malformed.', 'key_malformed');
     const hash = hashApiKey(this.config.apiKeyPepper, presented);
     const hashHex = hash.toString('hex');
-    let row = this.cache.getByHash(hashHex);
-    if (!row) {
-      // The unique index on key_hash makes this an exact-match lookup; the
-      // HMAC means the database never sees anything that could be replayed.
-      row = (await this.repository.findForAuthentication(new Uint8Array(hash))) ?? undefined;
+    const cached = this.cache.getByHash(hashHex);
+    if (cached) return this.accept(cached, clientIp, 'api_key');
+    // The unique index on key_hash makes this an exact-match lookup; the
+    // HMAC means the database never sees anything that could be replayed.
+    return this.repository.findForAuthentication(new Uint8Array(hash)).then((row) => {
       if (!row) throw new Unauthenticated('The API key is not recognised.', 'key_unknown');
       this.cache.put(hashHex, row);
-    }
-    const principal = this.principalFor(row, clientIp, 'api_key');
-    this.watch(row, clientIp);
-    return principal;
+      return this.accept(row, clientIp, 'api_key');
+    });
   }
 
   async authenticateToken(claims: AccessTokenClaims, clientIp: string): Promise<AuthPrincipal> {
@@ -63,8 +61,7 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
       this.cache.put(undefined, row);
     }
     if (row.orgId !== claims.org) throw new Unauthenticated('The access token is invalid.', 'token_invalid');
-    const principal = this.principalFor(row, clientIp, 'token');
-    this.watch(row, clientIp);
+    const principal = this.accept(row, clientIp, 'token');
     // A token carries at most its key's scopes (narrowed at issue time).
     const granted = claims.scope.split(' ').filter((s) => principal.scopes.includes(s as Scope)) as Scope[];
     return { ...principal, scopes: granted, tokenId: claims.jti };
@@ -73,6 +70,13 @@ export class ApiKeyAuthenticator implements CredentialAuthenticator {
   /** For key management in this process: forget the cached state at once. */
   evict(keyId: string): void {
     this.cache.evict(keyId);
+  }
+
+  /** The principal of a usable key, its use watched by the alert rules; throws for an unusable one. */
+  private accept(row: ApiKey, clientIp: string, credential: AuthPrincipal['credential']): AuthPrincipal {
+    const principal = this.principalFor(row, clientIp, credential);
+    this.watch(row, clientIp);
+    return principal;
   }
 
   /** Security alert rules on each successful use (new address, rotated key near its end); never delays the request. */

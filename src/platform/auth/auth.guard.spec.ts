@@ -1,7 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Reflector } from '@nestjs/core';
-import { Unauthenticated } from './auth-errors';
+import type { AuthAttemptLimiter } from '../throttling/auth-attempt-limiter';
+import { Forbidden, Unauthenticated } from './auth-errors';
 import { AuthGuard } from './auth.guard';
 import type { CredentialAuthenticator } from './credential-authenticator';
 import { Public } from './public.decorator';
@@ -73,4 +74,57 @@ describe('AuthGuard (before the strategies)', () => {
       expect(error.reason).toBe('authorization_malformed');
     },
   );
+});
+
+describe('AuthGuard with an API key', () => {
+  const principal = { orgId: 'org_1', keyId: 'key_1', credential: 'api_key' as const, scopes: [] };
+  const attempts = () => {
+    const recorded: string[] = [];
+    return {
+      recorded,
+      limiter: {
+        assertAttemptAllowed: () => undefined,
+        recordFailedAttempt: async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          recorded.push('failed');
+        },
+      } as unknown as AuthAttemptLimiter,
+    };
+  };
+  const guardWith = (authenticateKey: CredentialAuthenticator['authenticateKey'], limiter?: AuthAttemptLimiter) =>
+    new AuthGuard(new Reflector(), new PassportNames(), { authenticateKey } as CredentialAuthenticator, limiter);
+  const withKey = () => context(Routes.prototype.guarded, { headers: { 'x-api-key': 'mpk_live_x' } });
+
+  it('answers at once, with no promise, when the authenticator knows the key', () => {
+    const ctx = withKey();
+    expect(guardWith(() => principal).canActivate(ctx)).toBe(true);
+    expect(ctx.switchToHttp().getRequest()).toMatchObject({ principal });
+  });
+
+  it('waits for an authenticator that has to look the key up', async () => {
+    const ctx = withKey();
+    const verdict = guardWith(async () => principal).canActivate(ctx);
+    expect(verdict).toBeInstanceOf(Promise);
+    await expect(verdict).resolves.toBe(true);
+    expect(ctx.switchToHttp().getRequest()).toMatchObject({ principal });
+  });
+
+  it.each([
+    ['synchronously', () => { throw new Unauthenticated('The API key is malformed.', 'key_malformed'); }],
+    ['after a lookup', async () => { throw new Unauthenticated('The API key is not recognised.', 'key_unknown'); }],
+  ] as const)('counts a key refused %s against the address before the 401 reaches the client', async (_when, authenticateKey) => {
+    const { recorded, limiter } = attempts();
+    const verdict = guardWith(authenticateKey as CredentialAuthenticator['authenticateKey'], limiter).canActivate(withKey());
+    await expect(verdict).rejects.toBeInstanceOf(Unauthenticated);
+    expect(recorded).toEqual(['failed']);
+  });
+
+  it('does not count a refusal that is no authentication failure (a 403 for the address)', async () => {
+    const { recorded, limiter } = attempts();
+    const verdict = guardWith(() => {
+      throw new Forbidden('This API key may not be used from your address.', { reason: 'ip_not_allowed' });
+    }, limiter).canActivate(withKey());
+    await expect(verdict).rejects.toBeInstanceOf(Forbidden);
+    expect(recorded).toEqual([]);
+  });
 });

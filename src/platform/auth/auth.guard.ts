@@ -58,21 +58,31 @@ export class AuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     // Synchronous for public routes: nothing to wait for.
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    return this.guard(context);
-  }
-
-  private async guard(context: ExecutionContext): Promise<boolean> {
+    // Synchronous too for a key whose state the process knows and counters in
+    // memory (the common request): three awaits here were three promises and
+    // microtask turns on every authenticated request.
     const allowed = this.attempts?.assertAttemptAllowed(context);
-    if (allowed) await allowed;
-    try {
-      return await this.authenticate(context);
-    } catch (error) {
-      if (error instanceof Unauthenticated) await this.attempts?.recordFailedAttempt(context);
-      throw error;
-    }
+    if (allowed) return allowed.then(() => this.authenticateCounted(context));
+    return this.authenticateCounted(context);
   }
 
-  private async authenticate(context: ExecutionContext): Promise<boolean> {
+  /** authenticate(), with every Unauthenticated counted against the address's `auth` budget before it is thrown. */
+  private authenticateCounted(context: ExecutionContext): boolean | Promise<boolean> {
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = this.authenticate(context);
+    } catch (error) {
+      return this.refused(context, error);
+    }
+    return verdict instanceof Promise ? verdict.catch((error: unknown) => this.refused(context, error)) : verdict;
+  }
+
+  private async refused(context: ExecutionContext, error: unknown): Promise<never> {
+    if (error instanceof Unauthenticated) await this.attempts?.recordFailedAttempt(context);
+    throw error;
+  }
+
+  private authenticate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = requestOf(context);
 
     // By name (?api_key=…), or a credential sent as the name itself (?mpk_live_…).
@@ -87,20 +97,27 @@ export class AuthGuard implements CanActivate {
     if (apiKey !== undefined) {
       // Straight to the authenticator: passport would add a strategy instance,
       // req.login/logout and two callbacks per request and decide nothing more.
-      attachPrincipal(req, await this.credentials.authenticateKey(Array.isArray(apiKey) ? apiKey.join(',') : apiKey, clientAddressOf(req)));
-      return true;
-    } else if (authorization !== undefined) {
-      // RFC 9110 §11.1: the scheme name is case-insensitive.
-      if (!/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(authorization)) {
-        throw new Unauthenticated('The Authorization header must be "Bearer <access token>".', 'authorization_malformed');
-      }
-      await this.jwtGuard.canActivate(context);
-    } else {
+      const principal = this.credentials.authenticateKey(Array.isArray(apiKey) ? apiKey.join(',') : apiKey, clientAddressOf(req));
+      if (principal instanceof Promise) return principal.then((known) => attachAndAllow(req, known));
+      return attachAndAllow(req, principal);
+    }
+    if (authorization === undefined) {
       throw new Unauthenticated('This endpoint needs a credential: X-API-Key or Authorization: Bearer.', 'credential_missing');
     }
-    // Passport leaves what the strategy returned on req.user.
-    const user = (req as Request & { user?: AuthPrincipal }).user;
-    if (user) attachPrincipal(req, user);
-    return true;
+    // RFC 9110 §11.1: the scheme name is case-insensitive.
+    if (!/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(authorization)) {
+      throw new Unauthenticated('The Authorization header must be "Bearer <access token>".', 'authorization_malformed');
+    }
+    return (this.jwtGuard.canActivate(context) as Promise<boolean>).then(() => {
+      // Passport leaves what the strategy returned on req.user.
+      const user = (req as Request & { user?: AuthPrincipal }).user;
+      if (user) attachPrincipal(req, user);
+      return true;
+    });
   }
+}
+
+function attachAndAllow(req: Request, principal: AuthPrincipal): true {
+  attachPrincipal(req, principal);
+  return true;
 }

@@ -9,7 +9,12 @@ import type { AccessTokenClaims } from './token-signer';
  * src/platform depends on a feature module.
  */
 export interface CredentialAuthenticator {
-  authenticateKey(presented: string, clientIp: string): Promise<AuthPrincipal>;
+  /**
+   * Answers at once (a principal, or a thrown error) when the key's state is
+   * already known to the process, and with a promise when it has to be looked
+   * up: most requests carry a key seen within the last second.
+   */
+  authenticateKey(presented: string, clientIp: string): AuthPrincipal | Promise<AuthPrincipal>;
   authenticateToken(claims: AccessTokenClaims, clientIp: string): Promise<AuthPrincipal>;
 }
 
