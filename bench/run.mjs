@@ -14,6 +14,7 @@ import { measureBareWrite, measureUpload } from './upload.mjs';
 import { uploadStorageScenario } from './upload-storage.mjs';
 import { createSigningClient } from './signed-requests.mjs';
 import { fanOut, idGenerator, startReceiver, startWorkerProcess, stopWorkerProcess } from './webhook-fanout.mjs';
+import { callgrindAvailable, instructionsPerRequest } from './instructions.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -27,7 +28,10 @@ const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 600) * 1e6;
 const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
 /** Issue 6: fan-out target. */
 const WEBHOOK_TARGET_RATE = 1000;
-// BENCH_ONLY=health,read,create,orgs,cpu,http,upload,upload-storage,webhooks picks scenarios (for working on one; never with --write).
+// BENCH_ONLY=health,read,create,orgs,cpu,instructions,http,upload,upload-storage,webhooks picks scenarios (for working on one; never with --write).
+// `instructions` runs only when named there.
+// BENCH_INSTRUCTIONS_WITHOUT=rate-limit,metrics,… counts musicpub's instructions with those parts of its
+// pipeline replaced by pass-throughs (bench/instructions-target.mjs lists them; never with --write).
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const wanted = (group) => !ONLY || ONLY.includes(group);
 
@@ -189,11 +193,12 @@ async function main() {
   console.log(table);
   if (process.argv.includes('--write')) {
     if (ONLY) throw new Error('BENCH_ONLY runs a subset: not writing BENCHMARKS.md');
+    if (process.env.BENCH_INSTRUCTIONS_WITHOUT) throw new Error('BENCH_INSTRUCTIONS_WITHOUT measures a pipeline with parts removed: not writing BENCHMARKS.md');
     writeReport(table, postgres);
   }
 }
 
-const BASELINE_SCENARIOS = ['health', 'read', 'create', 'orgs', 'cpu'];
+const BASELINE_SCENARIOS = ['health', 'read', 'create', 'orgs', 'cpu', 'instructions'];
 // Each pair is measured ROUNDS times, alternating which side goes first, and averaged.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
@@ -258,6 +263,22 @@ async function baselineScenarios(env, key) {
         result.push({ allocationOnly: true, title: `${titles[name]}: bytes allocated per request in-process`, against: 'floor', base: { bytes: r.bytes.floor }, subject: { bytes: r.bytes.musicpub } });
       }
     }
+    // Only when asked for by name: the count holds still only on a quiet machine (bench/instructions.mjs).
+    if (ONLY?.includes('instructions')) {
+      if (!callgrindAvailable()) {
+        process.stderr.write('instructions: valgrind (callgrind_control, callgrind_annotate) is not installed; skipped\n');
+      } else {
+        // Webhook workers poll on a clock: under callgrind a request takes ~50× longer, so their
+        // polls would be counted ~50× over. The request path is the same without them.
+        const measured = { ...env, BENCH_KEY: key, BENCH_RELEASE_ID: release.id, WEBHOOK_WORKERS: '0' };
+        const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+        for (const [name, title, target] of [['health', 'GET /health/live', 0.6], ['read', 'GET /v1/releases/:id (3 tracks × 2 credits), API key', 0.9]]) {
+          const r = await instructionsPerRequest({ root, env: measured, nodeArgs, route: name });
+          const without = process.env.BENCH_INSTRUCTIONS_WITHOUT ? `, musicpub without ${process.env.BENCH_INSTRUCTIONS_WITHOUT}` : '';
+          result.push({ instructionsOnly: true, title: `${title}: instructions per request in-process (callgrind)${without}`, against: 'floor', target, base: { instructions: r.floor }, subject: { instructions: r.musicpub }, excluded: r.excluded });
+        }
+      }
+    }
     for (const pair of pairs) {
       // Warm-up, not measured: JIT, Prisma's query compiler, pools and caches.
       for (const options of [pair.base, pair.subject]) await load({ title: `${pair.title} (warm-up)`, ...options, duration: 2 });
@@ -307,6 +328,15 @@ function formatBaselineTable(rows) {
       // No target: how much more the young generation absorbs per request, which GC time follows.
       const kb = (bytes) => (bytes / 1024).toFixed(1);
       lines.push(`| ${r.title} | ${r.against} | – | – | ${(r.base.bytes / r.subject.bytes).toFixed(2)} (allocation) | – | – | – | ${kb(r.base.bytes)} → ${kb(r.subject.bytes)} KiB |`);
+      continue;
+    }
+    if (r.instructionsOnly) {
+      // Thousands of instructions per request (bench/instructions.mjs: steady on a quiet machine only),
+      // and what was left out of musicpub's count: optimizing compiler, full collections.
+      const ratio = r.base.instructions / r.subject.instructions;
+      const k = (n) => (n / 1000).toFixed(0);
+      const left = r.excluded.musicpub;
+      lines.push(`| ${r.title} | ${r.against} | – | – | ${ratio.toFixed(2)} (instructions) | – | ≥ ${r.target}× | ${ratio >= r.target ? 'yes' : '**no**'} | ${k(r.base.instructions)}k → ${k(r.subject.instructions)}k instructions (left out: ${k(left.compiler)}k compiler, ${k(left.majorGc)}k full GC) |`);
       continue;
     }
     if (r.cpuOnly) {
