@@ -109,12 +109,19 @@ describe('AuthGuard with an API key', () => {
     expect(ctx.switchToHttp().getRequest()).toMatchObject({ principal });
   });
 
+  const malformed = (): never => {
+    throw new Unauthenticated('The API key is malformed.', 'key_malformed');
+  };
+  const unknown = async (): Promise<never> => {
+    throw new Unauthenticated('The API key is not recognised.', 'key_unknown');
+  };
+
   it.each([
-    ['synchronously', () => { throw new Unauthenticated('The API key is malformed.', 'key_malformed'); }],
-    ['after a lookup', async () => { throw new Unauthenticated('The API key is not recognised.', 'key_unknown'); }],
-  ] as const)('counts a key refused %s against the address before the 401 reaches the client', async (_when, authenticateKey) => {
+    ['synchronously', malformed],
+    ['after a lookup', unknown],
+  ])('counts a key refused %s against the address before the 401 reaches the client', async (_when, authenticateKey) => {
     const { recorded, limiter } = attempts();
-    const verdict = guardWith(authenticateKey as CredentialAuthenticator['authenticateKey'], limiter).canActivate(withKey());
+    const verdict = guardWith(authenticateKey, limiter).canActivate(withKey());
     await expect(verdict).rejects.toBeInstanceOf(Unauthenticated);
     expect(recorded).toEqual(['failed']);
   });
