@@ -9,17 +9,14 @@
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { inject } from 'light-my-request';
+import { bareHandler, injectedRoutes } from './injected-routes.mjs';
 
 const require = createRequire(import.meta.url);
 const [side, routeName] = process.argv.slice(2);
 const WARMUP = Number(process.env.BENCH_INSTRUCTIONS_WARMUP ?? 4000);
 const REQUESTS = Number(process.env.BENCH_INSTRUCTIONS_REQUESTS ?? 1000);
 
-const routes = {
-  health: { method: 'GET', url: '/health/live' },
-  read: { method: 'GET', url: `/v1/releases/${process.env.BENCH_RELEASE_ID}`, headers: { 'x-api-key': process.env.BENCH_KEY } },
-};
-const route = routes[routeName];
+const route = injectedRoutes()[routeName];
 if (!route) throw new Error(`unknown route ${routeName}`);
 
 // BENCH_INSTRUCTIONS_WITHOUT=<part,…>: musicpub with parts of its pipeline
@@ -54,11 +51,7 @@ for (const part of (process.env.BENCH_INSTRUCTIONS_WITHOUT ?? '').split(',').fil
 let handler;
 let close = async () => undefined;
 if (side === 'bare') {
-  // What injecting costs by itself, subtracted from both sides (as bench/where-time-goes.mjs does).
-  handler = (_req, res) => {
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end('{"status":"ok"}');
-  };
+  handler = bareHandler;
 } else if (side === 'floor') {
   const { createFloorApp } = await import('./floor-server.mjs');
   const floor = await createFloorApp();

@@ -1,7 +1,7 @@
 // Instructions per request, counted by valgrind's callgrind
 // (BENCH_ONLY=instructions; not part of the default run). On a quiet machine
-// the count repeats far better than time does: three runs of the same code
-// gave the floor's GET within 0.4 % and musicpub's within 1.5 %, where
+// the count repeats far better than time does: runs of the same code gave
+// the floor's GET within 0.7 % (five runs) and musicpub's within 2.3 % (four), where
 // throughput ratios here swing by ±10 % (BENCHMARKS.md, "The request
 // pipeline against its floor"). It is no shield against a busy machine: with
 // the test suite running beside it, musicpub's count rose by 10 % on the GET

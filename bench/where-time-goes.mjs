@@ -16,28 +16,17 @@ import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { inject } from 'light-my-request';
 import { createFloorApp } from './floor-server.mjs';
+import { bareHandler, injectedRoutes } from './injected-routes.mjs';
 
 const require = createRequire(import.meta.url);
 const { createApp } = require('../dist/app.factory.js');
 
 const N = Number(process.env.BENCH_CPU_REQUESTS ?? 4000);
-const key = process.env.BENCH_KEY;
-const releaseId = process.env.BENCH_RELEASE_ID;
 
 const musicpub = await createApp({ env: process.env });
 const floor = await createFloorApp();
-// What injecting costs by itself (light-my-request's fake request and
-// response), measured on a handler that only answers; subtracted from both.
-const bare = (_req, res) => {
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end('{"status":"ok"}');
-};
-const handlers = { musicpub: musicpub.getHttpAdapter().getInstance(), floor: floor.app.getHttpAdapter().getInstance(), bare };
-
-const routes = {
-  health: { method: 'GET', url: '/health/live' },
-  read: { method: 'GET', url: `/v1/releases/${releaseId}`, headers: { 'x-api-key': key } },
-};
+const handlers = { musicpub: musicpub.getHttpAdapter().getInstance(), floor: floor.app.getHttpAdapter().getInstance(), bare: bareHandler };
+const routes = injectedRoutes();
 
 const ROUNDS = 12;
 const ALLOCATION_REQUESTS = 2000;
