@@ -247,7 +247,11 @@ async function baselineScenarios(env, key) {
     const pairs = [];
     if (wanted('health')) pairs.push({ title: 'GET /health/live', against: 'floor', baseServer: floor, base: { url: `${floor.url}/health/live` }, subject: { url: `${musicpub.url}/health/live` }, target: 0.6 });
     if (wanted('read')) pairs.push({ title: 'GET /v1/releases/:id (3 tracks × 2 credits), API key', against: 'floor', baseServer: floor, base: read(floor.url), subject: read(musicpub.url), target: 0.9 });
-    if (wanted('create')) pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'anchor', baseServer: anchor, base: idempotentPost(`${anchor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.5, p99Target: 2 });
+    if (wanted('create')) {
+      pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'anchor', baseServer: anchor, base: idempotentPost(`${anchor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), target: 0.5, p99Target: 2 });
+      // No target: how much of the gap to the anchor the stack (Nest, Prisma's interactive transaction) takes by itself.
+      pairs.push({ title: 'POST /v1/releases + Idempotency-Key, one org', against: 'floor', baseServer: floor, base: idempotentPost(`${floor.url}/v1/releases`, [key]), subject: idempotentPost(`${musicpub.url}/v1/releases`, [key]), showP99: true });
+    }
     if (wanted('orgs')) {
       const keys = [];
       for (let i = 0; i < 16; i++) keys.push(JSON.parse(run(process.execPath, ['dist/cli/main.js', 'org:create', '--name', `Bench Org ${i}`, '--json'], env).trim().split('\n').pop()).key);
@@ -347,10 +351,10 @@ function formatBaselineTable(rows) {
     }
     const ratio = r.subject.rps / r.base.rps;
     const p99Ratio = r.subject.p99 / r.base.p99;
-    const met = ratio >= r.target && (r.p99Target === undefined || p99Ratio <= r.p99Target);
-    const target = `≥ ${r.target}×${r.p99Target === undefined ? '' : `, p99 ≤ ${r.p99Target}×`}`;
-    const ratios = `${ratio.toFixed(2)}${r.p99Target === undefined ? '' : ` (p99 ${p99Ratio.toFixed(2)}×)`}`;
-    lines.push(`| ${r.title} | ${r.against} | ${r.base.rps.toFixed(0)}, ${r.base.p99.toFixed(0)} | ${r.subject.rps.toFixed(0)}, ${r.subject.p99.toFixed(0)} | ${ratios} | ${r.rounds.map((x) => x.toFixed(2)).join(', ')} | ${target} | ${met ? 'yes' : '**no**'} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
+    const met = r.target === undefined ? '–' : ratio >= r.target && (r.p99Target === undefined || p99Ratio <= r.p99Target) ? 'yes' : '**no**';
+    const target = r.target === undefined ? '–' : `≥ ${r.target}×${r.p99Target === undefined ? '' : `, p99 ≤ ${r.p99Target}×`}`;
+    const ratios = `${ratio.toFixed(2)}${r.p99Target === undefined && !r.showP99 ? '' : ` (p99 ${p99Ratio.toFixed(2)}×)`}`;
+    lines.push(`| ${r.title} | ${r.against} | ${r.base.rps.toFixed(0)}, ${r.base.p99.toFixed(0)} | ${r.subject.rps.toFixed(0)}, ${r.subject.p99.toFixed(0)} | ${ratios} | ${r.rounds.map((x) => x.toFixed(2)).join(', ')} | ${target} | ${met} | ${r.base.cpuUs.toFixed(0)} → ${r.subject.cpuUs.toFixed(0)} |`);
   }
   return lines.join('\n');
 }
