@@ -6,10 +6,10 @@
 // a key hash, a sealed or current secret outside the one response that hands
 // it out, an internal column or a server path; the audit trail records no
 // secret; stored filenames are sanitised before they are shown back.
-import { Webhook } from 'standardwebhooks';
 import { newId } from '../src/platform/ids';
 import { wav } from './helpers/audio-fixtures';
 import { fetchOpenApi, fillPath, OpenApiDocument, Operation, operationsOf, sampleOf } from './helpers/openapi-operations';
+import { partnerCallbackHeaders } from './helpers/partner-callback-headers';
 import { expectProblemJson } from './helpers/problem-json';
 import { PUBLIC_WEBHOOK_URL, SeededTenant, seedTenant, startSecurityApp } from './helpers/security-tenant';
 import { fingerprintChanges, tableFingerprint } from './helpers/table-fingerprint';
@@ -154,8 +154,7 @@ describe('OWASP API3 — broken object property level authorization', () => {
     const before = await tableFingerprint(t);
     const res = await t.http
       .post(`/v1/partners/${us.partnerId}/callbacks`)
-      .set({ 'Content-Type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) })
-      .set('webhook-signature', new Webhook(us.partnerSecret).sign(id, new Date(), body))
+      .set({ 'Content-Type': 'application/json', ...partnerCallbackHeaders(us.partnerSecret, id, body) })
       .send(body);
     const fields = expectProblemJson(res, 400).errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['data.status', 'orgId']);

@@ -6,11 +6,11 @@
 // and probing another organization's ISRCs. Each attempt is refused with the
 // documented status, and the release, its tracks and its events stay as they
 // were.
-import { Webhook } from 'standardwebhooks';
 import { PartnersService } from '../src/modules/partners/partners.service';
 import { RELEASE_STATUSES, canTransition, type ReleaseStatus } from '../src/modules/releases/release-lifecycle';
 import { newId } from '../src/platform/ids';
 import { mp3, wav } from './helpers/audio-fixtures';
+import { partnerCallbackHeaders } from './helpers/partner-callback-headers';
 import { expectProblemJson } from './helpers/problem-json';
 import { startSecurityApp } from './helpers/security-tenant';
 import type { TestApp } from './helpers/test-app';
@@ -159,8 +159,7 @@ describe('OWASP API6 — sensitive business flows', () => {
       const id = `flow_${newId('evt')}`;
       return t.http
         .post(`/v1/partners/${partner.partnerId}/callbacks`)
-        .set({ 'Content-Type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) })
-        .set('webhook-signature', new Webhook(partner.secret).sign(id, new Date(), body))
+        .set({ 'Content-Type': 'application/json', ...partnerCallbackHeaders(partner.secret, id, body) })
         .send(body);
     }
 

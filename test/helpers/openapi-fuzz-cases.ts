@@ -4,7 +4,6 @@
 // request each case stands for. Ids come from two seeded tenants: `us` (whose
 // key sends every request) and `them` (the other organization).
 import fc from 'fast-check';
-import { Webhook } from 'standardwebhooks';
 import { newId, type IdPrefix } from '../../src/platform/ids';
 import { png, wav } from './audio-fixtures';
 import {
@@ -19,6 +18,7 @@ import {
   multipartBody,
 } from './fuzz-inputs';
 import { sampleOf, type OpenApiDocument, type Operation } from './openapi-operations';
+import { partnerCallbackHeaders } from './partner-callback-headers';
 import type { RawRequest } from './raw-http';
 import { PUBLIC_WEBHOOK_URL, type SeededTenant } from './security-tenant';
 
@@ -173,7 +173,7 @@ export class OpenApiFuzzCases {
       // Signed with the partner's real secret, so validation past the signature is fuzzed too.
       const id = `fuzz_${newId('evt')}`;
       const raw = Buffer.isBuffer(body) ? body.toString('utf8') : body;
-      Object.assign(headers, { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(this.us.partnerSecret).sign(id, new Date(), raw) });
+      Object.assign(headers, partnerCallbackHeaders(this.us.partnerSecret, id, raw));
     }
     const query = c.query ? `?${c.query}` : '';
     return { method: op.method.toUpperCase(), path: this.pathFor(op, c.path) + query, headers, body };
