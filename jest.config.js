@@ -22,4 +22,11 @@ module.exports = {
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,
+  // Each test file loads the whole app into a fresh module registry, and a
+  // worker's heap reached 2.1–2.3 GB by the end of the suite (RSS 2.6–2.8 GB):
+  // more than small CI machines have for two workers, and so much to tear
+  // down that the workers missed Jest's 500 ms exit deadline ("A worker
+  // process has failed to exit gracefully") although nothing kept them alive.
+  // A worker past this is replaced after its current file.
+  workerIdleMemoryLimit: '1GB',
 };
