@@ -7,8 +7,8 @@
 // by musicpub's own presenter so both send the same bytes. And the idempotent
 // create (bench/idempotent-create.mjs: the anchor's statements and CPU work)
 // in one Prisma interactive transaction, each statement a raw query: what the
-// stack alone costs for musicpub's POST (no baseline of a target; a reference
-// for the anchor's).
+// stack alone costs for musicpub's POST, set beside the anchor (no target is
+// measured against it).
 // Plain JS: decorators are applied by calling them.
 import { createRequire } from 'node:module';
 import path from 'node:path';
